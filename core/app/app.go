@@ -1,0 +1,92 @@
+// Package app holds the use cases of Boss Raid. The JSON API and the web UI both call them,
+// so every rule is enforced once, here or in core/users and core/raids.
+package app
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Settings are the knobs of the use cases.
+type Settings struct {
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// Sign-in throttling: failures allowed per account and per client address in a window.
+	SignInAccountLimit int
+	SignInAddressLimit int
+	SignInWindow       time.Duration
+}
+
+// DefaultSettings are those of SPEC.md.
+func DefaultSettings() Settings {
+	return Settings{
+		AccessTokenTTL:     15 * time.Minute,
+		RefreshTokenTTL:    7 * 24 * time.Hour,
+		SignInAccountLimit: 10,
+		SignInAddressLimit: 100,
+		SignInWindow:       15 * time.Minute,
+	}
+}
+
+// Deps are the ports the use cases run on.
+type Deps struct {
+	Clock    ports.Clock
+	Users    ports.UserStore
+	Sessions ports.SessionStore
+	Tokens   ports.Tokens
+	Hasher   ports.PasswordHasher
+	Images   ports.ImageChecker
+	// Throttle counts failed sign-ins (Redis); LocalThrottle stands in while it is unreachable.
+	Throttle      ports.Throttle
+	LocalThrottle ports.Throttle
+	Raids         ports.RaidStore
+	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
+	Leaderboard ports.Leaderboard
+	Totals      interface {
+		ports.Ranking
+		ports.TotalsSource
+	}
+	Events     ports.Events
+	BossSource ports.BossDataSource
+	Logger     *slog.Logger
+}
+
+// App is the set of use cases. Build it with New; it is safe for concurrent use.
+type App struct {
+	Deps
+	settings Settings
+
+	boss      atomic.Pointer[raids.BossData]
+	changes   changeFeed
+	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
+
+	rebuilding    atomic.Bool // a leaderboard rebuild is running in this process
+	rankingStale  atomic.Bool // a leaderboard write failed; rebuild when Redis answers again
+	dummyHashOnce sync.Once
+	dummyHash     string
+}
+
+// New builds the use cases around deps, starting from boss raid data already loaded and validated.
+func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(boss.Levels) == 0 || boss.TimeLimit <= 0 {
+		return nil, errors.New("app: boss raid data is empty")
+	}
+	a := &App{Deps: deps, settings: settings}
+	a.boss.Store(&boss)
+	return a, nil
+}
+
+// Settings returns the knobs the app runs with.
+func (a *App) Settings() Settings { return a.settings }
+
+// BossData returns the boss raid data in force.
+func (a *App) BossData() raids.BossData { return *a.boss.Load() }

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// EnterRaid puts the player inside the boss raid at level. An unknown level is a
+// *ValidationError; an occupied raid is a *raids.BusyError.
+func (a *App) EnterRaid(ctx context.Context, p Player, level int) (raids.Raid, error) {
+	boss := a.BossData()
+	lvl, err := boss.Level(level)
+	if err != nil {
+		return raids.Raid{}, Invalid("level", fmt.Sprintf("level %d is not a level of the boss raid", level))
+	}
+	r, err := a.Raids.EnterRaid(ctx, p.ID, lvl, boss.TimeLimit)
+	if err != nil {
+		return raids.Raid{}, err
+	}
+	r.Nickname = p.Nickname
+	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
+	return r, nil
+}
+
+// RaidResult is a raid after an attempt to end it, with the player's total then.
+type RaidResult struct {
+	Raid       raids.Raid
+	TotalScore int64
+}
+
+// EndRaid clears the player's raid. level, when given, must match the raid's level. Errors in
+// the API's order: raids.ErrNotFound (unknown or someone else's), ErrLevelMismatch as a
+// *ValidationError, raids.ErrExpired (recorded as failed), raids.ErrNotInProgress.
+func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (RaidResult, error) {
+	r, total, err := a.Raids.UpdateRaid(ctx, raidID, func(r raids.Raid, now time.Time) (raids.Raid, error) {
+		return r.End(p.ID, level, now)
+	})
+	switch {
+	case errors.Is(err, raids.ErrLevelMismatch):
+		return RaidResult{}, &ValidationError{Fields: map[string]string{"level": "level does not match the raid's level"}}
+	case errors.Is(err, raids.ErrExpired):
+		a.publish(ctx, ports.Event{Kind: ports.EventRaid}) // the raid may have just been recorded as failed
+		return RaidResult{}, err
+	case err != nil:
+		return RaidResult{}, err
+	}
+	r.Nickname = p.Nickname
+	a.recordTotal(ctx, p.ID, total)
+	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
+	return RaidResult{Raid: r, TotalScore: total}, nil
+}
+
+// RaidStatus is who, if anyone, is inside the boss raid.
+type RaidStatus struct {
+	CanEnter  bool
+	Current   *raids.Raid // nil when the raid is free
+	TimeLimit time.Duration
+}
+
+// Status tells whether the raid is free; an expired raid counts as over.
+func (a *App) Status(ctx context.Context) (RaidStatus, error) {
+	st := RaidStatus{CanEnter: true, TimeLimit: a.BossData().TimeLimit}
+	r, ok, err := a.Raids.CurrentRaid(ctx)
+	if err != nil {
+		return RaidStatus{}, err
+	}
+	if ok {
+		st.CanEnter, st.Current, st.TimeLimit = false, &r, r.TimeLimit
+	}
+	return st, nil
+}
+
+// Raid returns one raid as it stands now, for its player (others get raids.ErrNotFound) or an admin.
+func (a *App) Raid(ctx context.Context, p Player, raidID int64) (raids.Raid, error) {
+	r, err := a.Raids.RaidByID(ctx, raidID)
+	if err != nil {
+		return raids.Raid{}, err
+	}
+	if r.UserID != p.ID && !p.IsAdmin() {
+		return raids.Raid{}, raids.ErrNotFound
+	}
+	return r, nil
+}
+
+// History paging limits.
+const (
+	DefaultHistoryLimit = 10
+	MaxHistoryLimit     = 100
+)
+
+// PlayerHistory is a player's public record: no email, phone or anything private.
+type PlayerHistory struct {
+	UserID       int64
+	Nickname     string
+	ProfileImage string // storage key, "" when none
+	TotalScore   int64
+	TotalCount   int
+	Offset       int
+	Limit        int
+	Raids        []raids.Raid // newest first
+}
+
+// PlayerHistory returns a player's total and one page of their raids. users.ErrNotFound for an
+// unknown nickname; a bad offset or limit is a *ValidationError.
+func (a *App) PlayerHistory(ctx context.Context, nickname string, offset, limit int) (PlayerHistory, error) {
+	fields := map[string]string{}
+	if offset < 0 {
+		fields["offset"] = "offset must be 0 or more"
+	}
+	if limit < 1 || limit > MaxHistoryLimit {
+		fields["limit"] = "limit must be between 1 and 100"
+	}
+	if len(fields) > 0 {
+		return PlayerHistory{}, &ValidationError{Fields: fields}
+	}
+	u, err := a.Users.UserByNickname(ctx, nickname)
+	if err != nil {
+		return PlayerHistory{}, err
+	}
+	page, count, err := a.Raids.History(ctx, u.ID, offset, limit)
+	if err != nil {
+		return PlayerHistory{}, err
+	}
+	return PlayerHistory{
+		UserID: u.ID, Nickname: u.Nickname, ProfileImage: u.ProfileImage, TotalScore: u.TotalScore,
+		TotalCount: count, Offset: offset, Limit: limit, Raids: page,
+	}, nil
+}
+
+// PlayerProfile returns a player's account, for the player themselves or an admin.
+func (a *App) PlayerProfile(ctx context.Context, id int64) (users.User, error) {
+	return a.Users.UserByID(ctx, id)
+}

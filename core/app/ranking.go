@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// RankingView is the top 10 and, when the player is in it, the player's own standing.
+type RankingView struct {
+	Top []raids.Standing
+	// Mine is nil when the player is outside the top 10 (or has no points yet).
+	Mine *raids.Standing
+	// MyTotal is the player's total even when outside the ranking.
+	MyTotal int64
+}
+
+// Ranking answers from the leaderboard, or from Postgres while the leaderboard cannot answer
+// (Redis down, flushed or being rebuilt) — slower, never different.
+func (a *App) Ranking(ctx context.Context, p Player) (RankingView, error) {
+	v, err := a.rankingFrom(ctx, a.Leaderboard, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return RankingView{}, ctx.Err()
+		}
+		a.Logger.Warn("leaderboard cannot answer; using the database", "err", err)
+		a.rebuildInBackground()
+		v, err = a.rankingFrom(ctx, a.Totals, p)
+		if err != nil {
+			return RankingView{}, err
+		}
+	}
+	return v, a.fillNicknames(ctx, &v)
+}
+
+// TopRanking is the top 10 without anyone's own standing, for pages anyone may see.
+func (a *App) TopRanking(ctx context.Context) ([]raids.Standing, error) {
+	v, err := a.Ranking(ctx, Player{})
+	return v.Top, err
+}
+
+func (a *App) rankingFrom(ctx context.Context, src ports.Ranking, p Player) (RankingView, error) {
+	top, err := src.Top(ctx, raids.TopSize)
+	if err != nil {
+		return RankingView{}, err
+	}
+	v := RankingView{Top: top}
+	if p.ID == 0 {
+		return v, nil
+	}
+	mine, err := src.StandingOf(ctx, p.ID)
+	switch {
+	case errors.Is(err, raids.ErrPlayerNotInRanks):
+		return v, nil
+	case err != nil:
+		return RankingView{}, err
+	}
+	v.MyTotal = mine.TotalScore
+	if mine.InTop() {
+		v.Mine = &mine
+	}
+	return v, nil
+}
+
+func (a *App) fillNicknames(ctx context.Context, v *RankingView) error {
+	for i := range v.Top {
+		n, err := a.nickname(ctx, v.Top[i].UserID)
+		if err != nil {
+			return err
+		}
+		v.Top[i].Nickname = n
+	}
+	if v.Mine != nil {
+		n, err := a.nickname(ctx, v.Mine.UserID)
+		if err != nil {
+			return err
+		}
+		v.Mine.Nickname = n
+	}
+	return nil
+}
+
+// recordTotal writes a committed total to the leaderboard. A failed write marks the
+// leaderboard stale so it is rebuilt from Postgres once Redis answers again.
+func (a *App) recordTotal(ctx context.Context, userID, total int64) {
+	if err := a.Leaderboard.SetTotal(ctx, userID, total); err != nil {
+		a.Logger.Warn("leaderboard write failed; will rebuild", "err", err)
+		a.rankingStale.Store(true)
+	}
+}
+
+// RebuildRanking replaces the leaderboard with the totals in Postgres and returns how many
+// ranked players it holds.
+func (a *App) RebuildRanking(ctx context.Context) (int, error) {
+	n, err := a.Leaderboard.Rebuild(ctx, a.Totals)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild ranking: %w", err)
+	}
+	a.rankingStale.Store(false)
+	a.Logger.Info("ranking rebuilt", "players", n)
+	return n, nil
+}
+
+// rebuildInBackground starts one rebuild in this process unless one is already running.
+func (a *App) rebuildInBackground() {
+	if !a.rebuilding.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer a.rebuilding.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if _, err := a.RebuildRanking(ctx); err != nil {
+			a.Logger.Warn("background ranking rebuild failed", "err", err)
+		}
+	}()
+}
+
+// EnsureRanking rebuilds the leaderboard when it cannot answer (missing after a Redis restart
+// or flush) or a write to it was lost.
+func (a *App) EnsureRanking(ctx context.Context) error {
+	_, err := a.Leaderboard.Top(ctx, 1)
+	if err == nil && !a.rankingStale.Load() {
+		return nil
+	}
+	if errors.Is(err, ports.ErrUnavailable) {
+		return err
+	}
+	_, err = a.RebuildRanking(ctx)
+	return err
+}

@@ -1,0 +1,204 @@
+// Package ports declares what the core needs from the outside world. Each method's comment
+// names the errors it returns besides ErrUnavailable, which any adapter may return when its
+// backing service cannot be reached or answered too slowly.
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+)
+
+// ErrUnavailable means a dependency (database, cache) could not answer; try again later.
+var ErrUnavailable = errors.New("service temporarily unavailable")
+
+// Clock tells the time. The core reads it once per use case.
+type Clock interface {
+	Now() time.Time
+}
+
+// UserStore keeps player accounts. Postgres is the source of truth.
+type UserStore interface {
+	// CreateUser registers a player with the player role, and its profile image if any, in one
+	// transaction. Returns users.ErrEmailTaken or
+	// users.ErrNicknameTaken (email checked first) when either is in use, compared case-insensitively.
+	CreateUser(ctx context.Context, u users.NewUser) (users.User, error)
+	// UserByID returns users.ErrNotFound.
+	UserByID(ctx context.Context, id int64) (users.User, error)
+	// UserByEmail looks the email up case-insensitively. Returns users.ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (users.User, error)
+	// UserByNickname looks the nickname up case-insensitively. Returns users.ErrNotFound.
+	UserByNickname(ctx context.Context, nickname string) (users.User, error)
+	// Nicknames returns the nicknames of the given players; unknown ids are left out.
+	Nicknames(ctx context.Context, ids []int64) (map[int64]string, error)
+	// SetRole changes the role of the player with that email. Returns users.ErrNotFound.
+	SetRole(ctx context.Context, email string, role users.Role) (users.User, error)
+}
+
+// RefreshToken is the stored side of a refresh token; the token itself is signed by Tokens.
+type RefreshToken struct {
+	ID        string
+	UserID    int64
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
+// SessionStore keeps refresh tokens and the per-player token version that kills access tokens.
+type SessionStore interface {
+	// StartSession records a new refresh token for the player and revokes every earlier one,
+	// in one transaction.
+	StartSession(ctx context.Context, t RefreshToken) error
+	// RefreshTokenByID returns the stored token, revoked or not. Returns ErrTokenNotFound.
+	RefreshTokenByID(ctx context.Context, id string) (RefreshToken, error)
+	// EndAllSessions revokes every refresh token of the player and moves the player's token
+	// version on (so every access token dies), in one transaction. Returns the new version.
+	// Returns users.ErrNotFound.
+	EndAllSessions(ctx context.Context, userID int64) (int64, error)
+}
+
+// ErrTokenNotFound means no refresh token is stored under that id.
+var ErrTokenNotFound = errors.New("refresh token not found")
+
+// TokenKind tells access tokens from refresh tokens so one cannot stand in for the other.
+type TokenKind string
+
+const (
+	TokenAccess  TokenKind = "access"
+	TokenRefresh TokenKind = "refresh"
+)
+
+// TokenClaims is what a signed token says.
+type TokenClaims struct {
+	Kind      TokenKind
+	UserID    int64
+	Version   int64  // the player's token version at issue
+	ID        string // unique per token; the refresh token's storage id
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Tokens signs and verifies bearer tokens.
+type Tokens interface {
+	// Sign returns the token string for claims.
+	Sign(c TokenClaims) (string, error)
+	// Verify checks signature, format and kind; expiry is the caller's to judge against its
+	// clock. Returns ErrInvalidToken for anything forged, malformed or of another kind.
+	Verify(token string, kind TokenKind) (TokenClaims, error)
+}
+
+// ErrInvalidToken means a bearer token cannot be trusted.
+var ErrInvalidToken = errors.New("invalid token")
+
+// PasswordHasher turns passwords into slow, salted hashes.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Verify reports whether password matches hash; it takes about as long either way.
+	Verify(password, hash string) (bool, error)
+}
+
+// ImageChecker tells whether uploaded bytes are a profile image we accept.
+type ImageChecker interface {
+	// CheckImage decodes data and returns its content type (image/png, image/jpeg or
+	// image/webp). Returns ErrInvalidImage for anything else.
+	CheckImage(data []byte) (contentType string, err error)
+}
+
+// ErrInvalidImage means the bytes are not a PNG, JPEG or WebP image.
+var ErrInvalidImage = errors.New("not a PNG, JPEG or WebP image")
+
+// ImageStore serves the profile images saved with CreateUser.
+type ImageStore interface {
+	// ProfileImage returns the image under key. Returns ErrImageNotFound.
+	ProfileImage(ctx context.Context, key string) (users.ProfileImage, error)
+}
+
+// ErrImageNotFound means no image is stored under that key.
+var ErrImageNotFound = errors.New("image not found")
+
+// Throttle counts failures per key in a fixed window.
+type Throttle interface {
+	// Failures returns how many failures key has in its current window and when the window
+	// ends (zero when there are none).
+	Failures(ctx context.Context, key string) (count int, resetIn time.Duration, err error)
+	// AddFailure counts one failure for key; the window starts at its first failure.
+	AddFailure(ctx context.Context, key string, window time.Duration) error
+	// Reset forgets key's failures.
+	Reset(ctx context.Context, key string) error
+}
+
+// RaidStore keeps raid records and players' totals. Postgres is the source of truth and its
+// clock decides deadlines: every method judges "in progress" as now < deadline by the store's clock.
+type RaidStore interface {
+	// EnterRaid starts a raid for the player at the given level, unless a raid is in
+	// progress; an expired raid is closed as failed in the same transaction. Returns
+	// *raids.BusyError (errors.Is raids.ErrBusy) naming who is inside.
+	EnterRaid(ctx context.Context, userID int64, level raids.Level, limit time.Duration) (raids.Raid, error)
+	// UpdateRaid locks the raid, hands it to change as it stands at the store's now, and
+	// stores what change returns whenever it differs — also when change returns an error, so
+	// a refusal can record a failed raid. A change of score is added to the player's total in
+	// the same transaction. Returns the stored raid, the player's total and change's error.
+	// Returns raids.ErrNotFound for an unknown id.
+	UpdateRaid(ctx context.Context, raidID int64, change func(r raids.Raid, now time.Time) (raids.Raid, error)) (raids.Raid, int64, error)
+	// CurrentRaid returns the raid in progress now, if any.
+	CurrentRaid(ctx context.Context) (raids.Raid, bool, error)
+	// RaidByID returns the raid as it stands now. Returns raids.ErrNotFound.
+	RaidByID(ctx context.Context, raidID int64) (raids.Raid, error)
+	// History returns the player's raids newest first, as they stand now, and how many there are.
+	History(ctx context.Context, userID int64, offset, limit int) ([]raids.Raid, int, error)
+	// SweepExpired records every in-progress raid past its deadline as failed; only tidies.
+	SweepExpired(ctx context.Context) (int, error)
+}
+
+// Ranking answers the ranking. The Redis leaderboard and the Postgres totals both implement it.
+type Ranking interface {
+	// Top returns up to n players with a total above 0, in ranking order with their rankings
+	// (Nickname left empty). Returns raids.ErrNotRanked when this source cannot answer now.
+	Top(ctx context.Context, n int) ([]raids.Standing, error)
+	// StandingOf returns the player's standing. Returns raids.ErrPlayerNotInRanks when the
+	// player's total is 0, and raids.ErrNotRanked when this source cannot answer now.
+	StandingOf(ctx context.Context, userID int64) (raids.Standing, error)
+}
+
+// TotalsSource streams every player's total above 0, for rebuilding the leaderboard.
+type TotalsSource interface {
+	EachTotal(ctx context.Context, batch int, fn func([]raids.Total) error) error
+}
+
+// Leaderboard is the fast ranking (a Redis sorted set), rebuildable from TotalsSource.
+type Leaderboard interface {
+	Ranking
+	// SetTotal records a player's absolute total after it was committed. Idempotent; it never
+	// lowers a total, so late or repeated writes are harmless.
+	SetTotal(ctx context.Context, userID, total int64) error
+	// Rebuild replaces the whole leaderboard with src's totals atomically: readers see the old
+	// one until the new one is complete; SetTotal calls made meanwhile are kept.
+	Rebuild(ctx context.Context, src TotalsSource) (int, error)
+}
+
+// Event is a change players watching the lobby care about.
+type Event struct {
+	Kind    string // EventRaid or EventBossData
+	Payload []byte // for EventBossData: the new data in the original format
+}
+
+const (
+	EventRaid     = "raid"     // someone entered, cleared or failed; status and ranking may have changed
+	EventBossData = "bossdata" // the boss raid data was reloaded
+)
+
+// Events fans changes out to every instance.
+type Events interface {
+	Publish(ctx context.Context, e Event) error
+	// Subscribe delivers events until ctx ends; the channel closes then.
+	Subscribe(ctx context.Context) (<-chan Event, error)
+}
+
+// BossDataSource reads the boss raid data from where the operator keeps it.
+type BossDataSource interface {
+	// LoadBossData reads and validates the data. Returns an error wrapping
+	// raids.ErrInvalidBossData for bad data.
+	LoadBossData(ctx context.Context) (raids.BossData, error)
+}
