@@ -194,6 +194,30 @@ func flipLast(s string) string {
 	return s[:len(s)-1] + "A"
 }
 
+func TestConcurrentUse(t *testing.T) {
+	tok := newTokens(t, key)
+	errs := make(chan error, 32)
+	for i := range 32 {
+		go func() {
+			c := sampleClaims(ports.TokenAccess)
+			c.UserID = int64(i + 1)
+			s, err := tok.Sign(c)
+			if err == nil {
+				var got ports.TokenClaims
+				if got, err = tok.Verify(s, ports.TokenAccess); err == nil && got != c {
+					err = errors.New("claims changed on the way")
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestSignRefusesBadClaims(t *testing.T) {
 	tok := newTokens(t, key)
 	tests := []struct {
@@ -270,6 +294,37 @@ func TestDeriveKey(t *testing.T) {
 	for name, k := range distinct {
 		if bytes.Equal(a, k) {
 			t.Errorf("%s gave the same key", name)
+		}
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	tok, err := jwt.New(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := sampleClaims(ports.TokenAccess)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tok.Sign(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	tok, err := jwt.New(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := tok.Sign(sampleClaims(ports.TokenAccess))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tok.Verify(s, ports.TokenAccess); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
