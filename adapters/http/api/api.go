@@ -1,0 +1,189 @@
+// Package api is the JSON front door: it decodes requests, calls the use cases in core/app and
+// encodes their answers in the shapes of SPEC.md §2.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/gorilla/mux"
+
+	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/core/app"
+)
+
+// Request body limits of SPEC.md §2.
+const (
+	MaxJSONBody      = 64 << 10
+	MaxMultipartBody = 2 << 20
+)
+
+// API serves /api.
+type API struct {
+	app *app.App
+	log *slog.Logger
+}
+
+// New builds the JSON API around the use cases.
+func New(a *app.App, log *slog.Logger) *API {
+	return &API{app: a, log: log}
+}
+
+// Route is one JSON route; the OpenAPI document is checked against this list.
+type Route struct {
+	Method, Path string
+}
+
+// Routes lists every route Register adds, relative to the server root.
+func Routes() []Route {
+	return []Route{
+		{http.MethodPost, "/api/users/signup"},
+		{http.MethodPost, "/api/users/signin"},
+		{http.MethodPost, "/api/users/signout"},
+		{http.MethodPost, "/api/users/token/refresh"},
+		{http.MethodGet, "/api/users/search/{nickname}"},
+		{http.MethodPost, "/api/raids/enter"},
+		{http.MethodPatch, "/api/raids/{id}/end"},
+		{http.MethodGet, "/api/raids/status"},
+		{http.MethodGet, "/api/raids/ranking"},
+	}
+}
+
+// Register adds the JSON routes to r (the server's root router).
+func (api *API) Register(r *mux.Router) {
+	s := r.PathPrefix("/api").Subrouter()
+	s.HandleFunc("/users/signup", api.signUp).Methods(http.MethodPost)
+	s.HandleFunc("/users/signin", api.signIn).Methods(http.MethodPost)
+	s.HandleFunc("/users/signout", api.authed(api.signOut)).Methods(http.MethodPost)
+	s.HandleFunc("/users/token/refresh", api.refresh).Methods(http.MethodPost)
+	s.HandleFunc("/users/search/{nickname}", api.authed(api.search)).Methods(http.MethodGet)
+	s.HandleFunc("/raids/enter", api.authed(api.enter)).Methods(http.MethodPost)
+	s.HandleFunc("/raids/{id:[0-9]+}/end", api.authed(api.end)).Methods(http.MethodPatch)
+	s.HandleFunc("/raids/status", api.authed(api.status)).Methods(http.MethodGet)
+	s.HandleFunc("/raids/ranking", api.authed(api.ranking)).Methods(http.MethodGet)
+	s.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.fail(w, r, problem.ErrRouteNotFound)
+	})
+	s.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.fail(w, r, problem.ErrMethodNotAllowed)
+	})
+}
+
+// authed runs h with the player the bearer token names, or answers 401.
+func (api *API) authed(h func(http.ResponseWriter, *http.Request, app.Player)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearerToken(r)
+		if !ok {
+			api.fail(w, r, app.ErrUnauthenticated)
+			return
+		}
+		p, err := api.app.Authenticate(r.Context(), token)
+		if err != nil {
+			api.fail(w, r, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+func (api *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	problem.WriteJSON(w, r, api.log, err, nil)
+}
+
+func (api *API) failWith(w http.ResponseWriter, r *http.Request, err error, extra map[string]any) {
+	problem.WriteJSON(w, r, api.log, err, extra)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads a JSON body strictly into dst: only application/json, at most 64 KiB, one
+// object, no unknown or duplicate members, names matched exactly. Wrong types are reported
+// per field as validation errors; everything else about the syntax is invalid_json.
+// An empty body decodes as {} when allowEmpty is set.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) error {
+	if r.ContentLength == 0 && allowEmpty && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return fmt.Errorf("%w: send the body as application/json", problem.ErrUnsupportedMediaType)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fmt.Errorf("%w: the limit is 64 KiB", problem.ErrPayloadTooLarge)
+		}
+		return fmt.Errorf("%w: %v", problem.ErrInvalidJSON, err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 && allowEmpty {
+		return nil
+	}
+	return unmarshalStrict(body, dst)
+}
+
+func unmarshalStrict(body []byte, dst any) error {
+	err := jsonv2.Unmarshal(body, dst, jsonv2.RejectUnknownMembers(true))
+	if err == nil {
+		return nil
+	}
+	se, ok := errors.AsType[*jsonv2.SemanticError](err)
+	if !ok {
+		// Syntax: malformed, trailing data, duplicate names, invalid UTF-8.
+		return fmt.Errorf("%w: %s", problem.ErrInvalidJSON, strings.TrimPrefix(err.Error(), "jsontext: "))
+	}
+	field := strings.TrimPrefix(string(se.JSONPointer), "/")
+	switch {
+	case field == "":
+		return fmt.Errorf("%w: expected a JSON object", problem.ErrInvalidJSON)
+	case errors.Is(se.Err, jsonv2.ErrUnknownName):
+		return app.Invalid(field, "unknown field")
+	case strings.Contains(se.Error(), "out of range"):
+		return app.Invalid(field, "number is out of range")
+	case se.GoType == nil:
+		return app.Invalid(field, "has the wrong type")
+	}
+	switch k := se.GoType.Kind(); {
+	case k >= reflect.Int && k <= reflect.Uint64:
+		return app.Invalid(field, "must be an integer")
+	case k == reflect.String:
+		return app.Invalid(field, "must be a string")
+	default:
+		return app.Invalid(field, "has the wrong type")
+	}
+}
+
+// timeLayout formats times as RFC 3339 in UTC with milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func formatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := formatTime(*t)
+	return &s
+}

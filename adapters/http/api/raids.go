@@ -1,0 +1,158 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+)
+
+type enterRequest struct {
+	Level *int `json:"level"`
+}
+
+type enteredRaidJSON struct {
+	ID        int64  `json:"id"`
+	Nickname  string `json:"nickname"`
+	Level     int    `json:"level"`
+	Status    string `json:"status"`
+	EnterTime string `json:"enter_time"`
+	Deadline  string `json:"deadline"`
+	TimeLimit int    `json:"time_limit"`
+}
+
+func (api *API) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
+	var req enterRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	if req.Level == nil {
+		api.fail(w, r, app.Invalid("level", "level is required"))
+		return
+	}
+	rd, err := api.app.EnterRaid(r.Context(), p, *req.Level)
+	if busy, ok := errors.AsType[*raids.BusyError](err); ok {
+		api.failWith(w, r, err, map[string]any{
+			"is_entered": false, "entered_user_id": busy.UserID, "raid_history_id": busy.RaidID,
+		})
+		return
+	}
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/raids/"+strconv.FormatInt(rd.ID, 10))
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"is_entered": true,
+		"result": enteredRaidJSON{
+			ID: rd.ID, Nickname: rd.Nickname, Level: rd.Level, Status: rd.Status.String(),
+			EnterTime: formatTime(rd.EnterTime), Deadline: formatTime(rd.Deadline),
+			TimeLimit: int(rd.TimeLimit.Seconds()),
+		},
+	})
+}
+
+type endRequest struct {
+	Level *int `json:"level"`
+}
+
+type endedRaidJSON struct {
+	ID        int64   `json:"id"`
+	Nickname  string  `json:"nickname"`
+	Level     int     `json:"level"`
+	Status    string  `json:"status"`
+	EnterTime string  `json:"enter_time"`
+	EndTime   *string `json:"end_time"`
+	Score     int     `json:"score"`
+	TimeLimit int     `json:"time_limit"`
+}
+
+func (api *API) end(w http.ResponseWriter, r *http.Request, p app.Player) {
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil || id <= 0 {
+		api.fail(w, r, raids.ErrNotFound)
+		return
+	}
+	var req endRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	res, err := api.app.EndRaid(r.Context(), p, id, req.Level)
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	rd := res.Raid
+	writeJSON(w, http.StatusOK, map[string]any{
+		"result": endedRaidJSON{
+			ID: rd.ID, Nickname: rd.Nickname, Level: rd.Level, Status: rd.Status.String(),
+			EnterTime: formatTime(rd.EnterTime), EndTime: formatTimePtr(rd.EndTime),
+			Score: rd.Score, TimeLimit: int(rd.TimeLimit.Seconds()),
+		},
+	})
+}
+
+type statusJSON struct {
+	CanEnter        bool    `json:"can_enter"`
+	EnteredUserID   *int64  `json:"entered_user_id"`
+	EnteredNickname *string `json:"entered_nickname"`
+	RaidHistoryID   *int64  `json:"raid_history_id"`
+	Deadline        *string `json:"deadline"`
+	TimeLimit       int     `json:"time_limit"`
+}
+
+func (api *API) status(w http.ResponseWriter, r *http.Request, _ app.Player) {
+	st, err := api.app.Status(r.Context())
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	out := statusJSON{CanEnter: st.CanEnter, TimeLimit: int(st.TimeLimit.Seconds())}
+	if c := st.Current; c != nil {
+		out.EnteredUserID, out.EnteredNickname, out.RaidHistoryID = &c.UserID, &c.Nickname, &c.ID
+		out.Deadline = formatTimePtr(&c.Deadline)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type standingJSON struct {
+	Ranking    int64  `json:"ranking"`
+	UserID     int64  `json:"user_id"`
+	Nickname   string `json:"nickname"`
+	TotalScore int64  `json:"total_score"`
+}
+
+type rankingJSON struct {
+	Top10     []standingJSON `json:"top_10_ranker"`
+	MyRanking *standingJSON  `json:"my_ranking"`
+	Detail    string         `json:"detail,omitempty"`
+}
+
+func (api *API) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
+	v, err := api.app.Ranking(r.Context(), p)
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	out := rankingJSON{Top10: make([]standingJSON, 0, len(v.Top))}
+	for _, s := range v.Top {
+		out.Top10 = append(out.Top10, toStandingJSON(s))
+	}
+	if v.Mine != nil {
+		mine := toStandingJSON(*v.Mine)
+		out.MyRanking = &mine
+	} else {
+		out.Detail = "you are outside the top 10 ranking"
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func toStandingJSON(s raids.Standing) standingJSON {
+	return standingJSON{Ranking: s.Ranking, UserID: s.UserID, Nickname: s.Nickname, TotalScore: s.TotalScore}
+}

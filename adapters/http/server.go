@@ -1,0 +1,263 @@
+// Package http puts the front doors together: the JSON API, the web pages, static files, health
+// checks and the middleware every request passes through. gorilla/mux stays inside this folder.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/media"
+	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Check is one dependency readiness depends on.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// FrontDoor is a set of routes (the web UI, the admin pages) added to the server's router.
+type FrontDoor interface {
+	Register(r *mux.Router)
+}
+
+// Config is what the server is built from.
+type Config struct {
+	App    *app.App
+	Images ports.ImageStore
+	Logger *slog.Logger
+	// Checks are pinged by /readyz.
+	Checks []Check
+	// TrustProxy takes the client address from X-Forwarded-For (set it only behind a proxy).
+	TrustProxy bool
+	// FrontDoors are added after the API, in order.
+	FrontDoors []FrontDoor
+	// Observe wraps every request (metrics); nil adds nothing.
+	Observe func(route string, next http.Handler) http.Handler
+}
+
+// Server is the HTTP handler of one instance.
+type Server struct {
+	cfg          Config
+	router       *mux.Router
+	handler      http.Handler
+	shuttingDown atomic.Bool
+}
+
+// New builds the server's handler.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	api.New(cfg.App, cfg.Logger).Register(s.router)
+	if cfg.Images != nil {
+		media.Register(s.router, cfg.Images, cfg.Logger)
+	}
+	for _, fd := range cfg.FrontDoors {
+		fd.Register(s.router)
+	}
+	if s.router.NotFoundHandler == nil {
+		s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			problem.WriteJSON(w, r, cfg.Logger, problem.ErrRouteNotFound, nil)
+		})
+	}
+	var h http.Handler = s.router
+	if cfg.Observe != nil {
+		s.router.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				cfg.Observe(routeName(r), next).ServeHTTP(w, r)
+			})
+		})
+	}
+	h = s.recoverPanics(h)
+	h = s.logRequests(h)
+	if cfg.TrustProxy {
+		h = forwardedClient(h)
+	}
+	s.handler = h
+	return s
+}
+
+// Router exposes the router so tests can list every route.
+func (s *Server) Router() *mux.Router { return s.router }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// ShutDown makes /readyz answer 503 so load balancers stop sending new players here.
+func (s *Server) ShutDown() { s.shuttingDown.Store(true) }
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.shuttingDown.Load() {
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("shutting down\n"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var failed []string
+	for _, c := range s.cfg.Checks {
+		if err := c.Ping(ctx); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err)
+			failed = append(failed, c.Name)
+		}
+	}
+	if len(failed) > 0 {
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("unavailable: " + strings.Join(failed, ", ") + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// routeName is the route's path template, so metrics do not explode with ids and nicknames.
+func routeName(r *http.Request) string {
+	if route := mux.CurrentRoute(r); route != nil {
+		if tpl, err := route.GetPathTemplate(); err == nil {
+			return tpl
+		}
+	}
+	return "other"
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id logged with every line of the request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush for server-sent events.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		rec := &statusRecorder{ResponseWriter: w}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+			return
+		}
+		level := slog.LevelDebug
+		if rec.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.cfg.Logger.Log(r.Context(), level, "request",
+			"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"bytes", rec.bytes, "duration", time.Since(start), "client", r.RemoteAddr)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Logger.ErrorContext(r.Context(), "panic serving request", "panic", v, "path", r.URL.Path)
+				problem.WriteJSON(w, r, s.cfg.Logger, errPanic, nil)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type panicError struct{}
+
+func (panicError) Error() string { return "handler panicked" }
+
+var errPanic = panicError{}
+
+// forwardedClient takes the client address from the last hop a trusted proxy added.
+func forwardedClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			hops := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
+				r.RemoteAddr = net.JoinHostPort(ip.String(), "0")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// WithRequestID makes every log line written with a request's context carry its request id.
+func WithRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		rec.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting, read once from the environment and validated before anything starts.
+type Config struct {
+	Env             string // development, test or production
+	DatabaseURL     string
+	RedisURL        string
+	HTTPAddr        string
+	BossData        string // file path or http(s) URL; "" is the built-in data
+	SecretKey       string
+	DevSecret       bool // SecretKey is the built-in development key
+	LogLevel        slog.Level
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	SessionLifetime time.Duration
+	CookieSecure    bool
+	TrustProxy      bool
+	SweepInterval   time.Duration
+	ShutdownTimeout time.Duration
+	DBMaxConns      int
+}
+
+// devSecretKey signs tokens when SECRET_KEY is unset outside production; never use it for real.
+const devSecretKey = "bossraid-development-secret-key-do-not-use-in-production"
+
+// Setting documents one environment variable; the README's table is written from this list.
+type Setting struct {
+	Name, Default, Meaning string
+}
+
+// Settings lists every environment variable the server reads.
+func Settings() []Setting {
+	return []Setting{
+		{"APP_ENV", "development", "development, test or production (production refuses the development secret)"},
+		{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bossraid?sslmode=disable", "Postgres: all durable state"},
+		{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis: ranking set, caches, rate limits, live updates"},
+		{"HTTP_ADDR", "127.0.0.1:8080", "address to listen on"},
+		{"BOSSRAID_DATA", "(built in)", "boss raid data: a file path or an http(s) URL in the original format"},
+		{"SECRET_KEY", "(development key, with a warning)", "at least 32 characters; every signing key derives from it; the same on every instance"},
+		{"LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"ACCESS_TOKEN_TTL", "15m", "lifetime of API access tokens"},
+		{"REFRESH_TOKEN_TTL", "168h", "lifetime of API refresh tokens"},
+		{"SESSION_LIFETIME", "168h", "lifetime of web sessions"},
+		{"COOKIE_SECURE", "true in production", "mark session cookies Secure (serve behind TLS)"},
+		{"TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind your proxy)"},
+		{"SWEEP_INTERVAL", "1s", "how often expired raids are recorded as failed (0 disables; reads never depend on it)"},
+		{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
+		{"DB_MAX_CONNS", "20", "Postgres connections per instance"},
+	}
+}
+
+// LoadConfig reads the configuration through getenv. Every bad value is reported at once.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	duration := func(name, def string, min time.Duration) time.Duration {
+		raw := get(name, def)
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < min {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least %s, like %s", name, raw, min, def))
+		}
+		return d
+	}
+	c := Config{
+		Env:         get("APP_ENV", "development"),
+		DatabaseURL: get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bossraid?sslmode=disable"),
+		RedisURL:    get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		HTTPAddr:    get("HTTP_ADDR", "127.0.0.1:8080"),
+		BossData:    get("BOSSRAID_DATA", ""),
+		SecretKey:   getenv("SECRET_KEY"),
+	}
+	switch c.Env {
+	case "development", "test", "production":
+	default:
+		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development, test or production", c.Env))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, fmt.Errorf("DATABASE_URL: want a postgres:// URL"))
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		errs = append(errs, fmt.Errorf("REDIS_URL: want a redis:// or rediss:// URL"))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR=%q: want host:port, like 127.0.0.1:8080", c.HTTPAddr))
+	}
+	switch {
+	case c.SecretKey == "" && c.Env == "production":
+		errs = append(errs, errors.New("SECRET_KEY is required when APP_ENV=production"))
+	case c.SecretKey == "":
+		c.SecretKey, c.DevSecret = devSecretKey, true
+	case len(c.SecretKey) < 32:
+		errs = append(errs, errors.New("SECRET_KEY must be at least 32 characters"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
+	}
+	c.AccessTokenTTL = duration("ACCESS_TOKEN_TTL", "15m", time.Minute)
+	c.RefreshTokenTTL = duration("REFRESH_TOKEN_TTL", "168h", time.Minute)
+	c.SessionLifetime = duration("SESSION_LIFETIME", "168h", time.Minute)
+	c.SweepInterval = duration("SWEEP_INTERVAL", "1s", 0)
+	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", "15s", 0)
+	c.CookieSecure = parseBool("COOKIE_SECURE", get("COOKIE_SECURE", strconv.FormatBool(c.Env == "production")), &errs)
+	c.TrustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY", "false"), &errs)
+	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "20"))
+	if err != nil || maxConns < 2 || maxConns > 500 {
+		errs = append(errs, fmt.Errorf("DB_MAX_CONNS=%q: want a number from 2 to 500", getenv("DB_MAX_CONNS")))
+	}
+	c.DBMaxConns = maxConns
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func parseBool(name, raw string, errs *[]error) bool {
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s=%q: want true or false", name, raw))
+	}
+	return b
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/bossdata"
+	"github.com/bossraid/bossraid/adapters/clock"
+	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/images"
+	"github.com/bossraid/bossraid/adapters/jwt"
+	"github.com/bossraid/bossraid/adapters/memory"
+	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/core/app"
+)
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.Env == "production" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(httpserver.WithRequestID(h))
+}
+
+// deps are the open connections a command works with.
+type deps struct {
+	cfg   Config
+	log   *slog.Logger
+	db    *sql.DB
+	redis *goredis.Client
+}
+
+func (d *deps) Close() {
+	if d.redis != nil {
+		_ = d.redis.Close()
+	}
+	if d.db != nil {
+		_ = d.db.Close()
+	}
+}
+
+// connect opens Postgres (required) and Redis (optional: losing it costs speed, not service).
+func connect(ctx context.Context, cfg Config, log *slog.Logger, needRedis bool) (*deps, error) {
+	opts := postgres.DefaultOptions()
+	opts.MaxOpenConns = cfg.DBMaxConns
+	db, err := openPostgresWithRetry(ctx, cfg.DatabaseURL, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{cfg: cfg, log: log, db: db}
+	if !needRedis {
+		return d, nil
+	}
+	d.redis, err = redis.Open(ctx, cfg.RedisURL)
+	if d.redis == nil {
+		d.Close()
+		return nil, err
+	}
+	if err != nil {
+		log.Warn("Redis is not reachable; serving from Postgres until it is", "err", err)
+	}
+	return d, nil
+}
+
+// openPostgresWithRetry waits a little for a database that is still starting (compose, CI).
+func openPostgresWithRetry(ctx context.Context, url string, opts postgres.Options, log *slog.Logger) (*sql.DB, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		db, err := postgres.Open(ctx, url, opts)
+		if err == nil {
+			return db, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("cannot reach Postgres (DATABASE_URL): %w", err)
+		}
+		log.Warn("waiting for Postgres", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// buildApp wires the adapters into the use cases.
+func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, error) {
+	data, err := boss.LoadBossData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := argon2id.New(argon2id.OWASP())
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := jwt.New(jwt.DeriveKey([]byte(d.cfg.SecretKey), jwt.TokensPurpose))
+	if err != nil {
+		return nil, err
+	}
+	sysClock := clock.System{}
+	settings := app.DefaultSettings()
+	settings.AccessTokenTTL = d.cfg.AccessTokenTTL
+	settings.RefreshTokenTTL = d.cfg.RefreshTokenTTL
+	return app.New(app.Deps{
+		Clock:         sysClock,
+		Users:         postgres.NewUsers(d.db),
+		Sessions:      postgres.NewSessions(d.db),
+		Tokens:        tokens,
+		Hasher:        hasher,
+		Images:        images.Checker{},
+		Throttle:      redis.NewThrottle(d.redis),
+		LocalThrottle: memory.NewThrottle(sysClock),
+		Raids:         postgres.NewRaids(d.db),
+		Leaderboard:   redis.NewLeaderboard(d.redis),
+		Totals:        postgres.NewTotals(d.db),
+		Events:        redis.NewEvents(d.redis),
+		BossSource:    boss,
+		Logger:        d.log,
+	}, settings, data)
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.DevSecret {
+		log.Warn("SECRET_KEY is not set: using the built-in DEVELOPMENT key. Tokens and sessions are forgeable by anyone who reads the source. Set SECRET_KEY (32+ characters) before exposing this server.")
+	}
+	boss := bossdata.New(cfg.BossData, nil)
+	if _, err := boss.LoadBossData(ctx); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	d, err := connect(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := postgres.CheckSchema(ctx, d.db); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	a, err := buildApp(ctx, d, boss)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+
+	stopStreams := make(chan struct{})
+	frontDoors, err := buildFrontDoors(d, a, stopStreams)
+	if err != nil {
+		return err
+	}
+	srv := httpserver.New(httpserver.Config{
+		App:        a,
+		Images:     postgres.NewImages(d.db),
+		Logger:     log,
+		TrustProxy: cfg.TrustProxy,
+		FrontDoors: frontDoors,
+		Checks: []httpserver.Check{
+			{Name: "postgres", Ping: d.db.PingContext},
+			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
+		},
+	})
+	httpSrv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// No WriteTimeout: the live lobby streams; every other handler is bounded by its
+		// database and Redis timeouts.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	var once sync.Once
+	httpSrv.RegisterOnShutdown(func() { once.Do(func() { close(stopStreams) }) })
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR: %w", err)
+	}
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { a.Run(bgCtx, cfg.SweepInterval) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info("Boss Raid is serving", "addr", ln.Addr().String(), "env", cfg.Env, "boss_data", boss.Location())
+
+	select {
+	case err := <-serveErr:
+		stopBackground()
+		bg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	// Shutdown order: stop being ready, let in-flight requests finish, stop the background
+	// work, then close Redis and Postgres (deferred).
+	log.Info("shutting down")
+	srv.ShutDown()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("in-flight requests did not finish in time", "err", err)
+	}
+	stopBackground()
+	bg.Wait()
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,193 @@
+package testenv
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/bossdata"
+	"github.com/bossraid/bossraid/adapters/clock"
+	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/images"
+	"github.com/bossraid/bossraid/adapters/jwt"
+	"github.com/bossraid/bossraid/adapters/memory"
+	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+)
+
+// The package's database, made by Main.
+var (
+	pkgDB     *Database
+	pkgDBName string
+)
+
+// Main is a test package's TestMain: it creates the package's own migrated database, runs the
+// tests and drops it. Any failure to reach Postgres fails the run.
+func Main(m *testing.M, name string) {
+	pkgDBName = name
+	d, err := NewDatabase(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		os.Exit(1)
+	}
+	pkgDB = d
+	code := m.Run()
+	if err := d.Drop(); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: drop database:", err)
+	}
+	os.Exit(code)
+}
+
+// PackageDatabase is the database Main made.
+func PackageDatabase(t testing.TB) *Database {
+	t.Helper()
+	if pkgDB == nil {
+		t.Fatal("testenv: call testenv.Main(m, name) from TestMain first")
+	}
+	return pkgDB
+}
+
+// StackOptions tune a Stack.
+type StackOptions struct {
+	// RedisDB is the package's Redis database number (see Redis).
+	RedisDB int
+	// BossData replaces the built-in boss raid data (e.g. a 2-second limit).
+	BossData *raids.BossData
+	// Settings replace app.DefaultSettings.
+	Settings *app.Settings
+	// SweepInterval runs the sweeper; 0 leaves it off so reads must judge deadlines themselves.
+	SweepInterval time.Duration
+	// FrontDoors adds front doors (the web pages) built on the stack.
+	FrontDoors func(st *Stack) []httpserver.FrontDoor
+	// KeepData skips emptying the database and Redis (a second instance on the same data).
+	KeepData bool
+	// Logger receives the app's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Stack is a whole Boss Raid instance over the package's Postgres database and a Redis
+// database: the same adapters as production, served by an httptest server.
+type Stack struct {
+	App    *app.App
+	DB     *sql.DB
+	Redis  *goredis.Client
+	Server *httptest.Server
+	HTTP   *httpserver.Server
+	URL    string
+	// Stop is closed when the stack shuts down; live streams end with it.
+	Stop <-chan struct{}
+
+	close func()
+}
+
+// NewStack starts an instance on emptied data and stops it when the test ends.
+func NewStack(t testing.TB, opts StackOptions) *Stack {
+	t.Helper()
+	db := PackageDatabase(t)
+	rdb, err := Redis(opts.RedisDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	if !opts.KeepData {
+		Reset(t, db.DB)
+	} else if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := newStack(db.DB, rdb, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.close)
+	return st
+}
+
+// Reset empties every table so a test starts from nothing.
+func Reset(t testing.TB, db *sql.DB) {
+	t.Helper()
+	_, err := db.Exec(`TRUNCATE raids, refresh_tokens, profile_images, sessions, users RESTART IDENTITY CASCADE`)
+	if err != nil {
+		t.Fatalf("testenv: reset database: %v", err)
+	}
+}
+
+func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error) {
+	boss := raids.DefaultBossData()
+	if opts.BossData != nil {
+		boss = *opts.BossData
+	}
+	settings := app.DefaultSettings()
+	if opts.Settings != nil {
+		settings = *opts.Settings
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// Cheap hashing parameters keep tests fast; the code path is the production one.
+	hasher, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := jwt.New(jwt.DeriveKey([]byte("testenv-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	if err != nil {
+		return nil, err
+	}
+	sys := clock.System{}
+	a, err := app.New(app.Deps{
+		Clock:         sys,
+		Users:         postgres.NewUsers(db),
+		Sessions:      postgres.NewSessions(db),
+		Tokens:        tokens,
+		Hasher:        hasher,
+		Images:        images.Checker{},
+		Throttle:      redis.NewThrottle(rdb),
+		LocalThrottle: memory.NewThrottle(sys),
+		Raids:         postgres.NewRaids(db),
+		Leaderboard:   redis.NewLeaderboard(rdb),
+		Totals:        postgres.NewTotals(db),
+		Events:        redis.NewEvents(rdb),
+		BossSource:    bossdata.New("", nil),
+		Logger:        log,
+	}, settings, boss)
+	if err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	st := &Stack{App: a, DB: db, Redis: rdb, Stop: stop}
+	var frontDoors []httpserver.FrontDoor
+	if opts.FrontDoors != nil {
+		frontDoors = opts.FrontDoors(st)
+	}
+	st.HTTP = httpserver.New(httpserver.Config{
+		App: a, Images: postgres.NewImages(db), Logger: log, FrontDoors: frontDoors,
+		Checks: []httpserver.Check{
+			{Name: "postgres", Ping: db.PingContext},
+			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, rdb) }},
+		},
+	})
+	st.Server = httptest.NewServer(st.HTTP)
+	st.URL = st.Server.URL
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Run(ctx, opts.SweepInterval) })
+	st.close = func() {
+		close(stop)
+		st.Server.Close()
+		cancel()
+		wg.Wait()
+	}
+	return st, nil
+}
