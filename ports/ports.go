@@ -202,3 +202,12 @@ type BossDataSource interface {
 	// raids.ErrInvalidBossData for bad data.
 	LoadBossData(ctx context.Context) (raids.BossData, error)
 }
+
+// GameMetrics counts what happens in the game, for operators' dashboards.
+type GameMetrics interface {
+	RaidEntered()
+	RaidCleared()
+	RaidsFailed(n int)
+	EnterRefusedBusy()
+	RankingRebuilt(players int, took time.Duration)
+}

@@ -54,6 +54,7 @@ type Deps struct {
 	}
 	Events     ports.Events
 	BossSource ports.BossDataSource
+	Metrics    ports.GameMetrics // nil counts nothing
 	Logger     *slog.Logger
 }
 
@@ -77,6 +78,9 @@ func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = noMetrics{}
+	}
 	if len(boss.Levels) == 0 || boss.TimeLimit <= 0 {
 		return nil, errors.New("app: boss raid data is empty")
 	}
@@ -90,3 +94,11 @@ func (a *App) Settings() Settings { return a.settings }
 
 // BossData returns the boss raid data in force.
 func (a *App) BossData() raids.BossData { return *a.boss.Load() }
+
+type noMetrics struct{}
+
+func (noMetrics) RaidEntered()                      {}
+func (noMetrics) RaidCleared()                      {}
+func (noMetrics) RaidsFailed(int)                   {}
+func (noMetrics) EnterRefusedBusy()                 {}
+func (noMetrics) RankingRebuilt(int, time.Duration) {}

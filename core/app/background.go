@@ -97,6 +97,7 @@ func (a *App) sweep(ctx context.Context, every time.Duration) {
 				continue
 			}
 			if n > 0 {
+				a.Metrics.RaidsFailed(n)
 				a.publish(ctx, ports.Event{Kind: ports.EventRaid})
 			}
 		}

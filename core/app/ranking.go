@@ -96,10 +96,12 @@ func (a *App) recordTotal(ctx context.Context, userID, total int64) {
 // RebuildRanking replaces the leaderboard with the totals in Postgres and returns how many
 // ranked players it holds.
 func (a *App) RebuildRanking(ctx context.Context) (int, error) {
+	start := time.Now()
 	n, err := a.Leaderboard.Rebuild(ctx, a.Totals)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild ranking: %w", err)
 	}
+	a.Metrics.RankingRebuilt(n, time.Since(start))
 	a.rankingStale.Store(false)
 	a.Logger.Info("ranking rebuilt", "players", n)
 	return n, nil
