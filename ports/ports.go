@@ -207,7 +207,7 @@ type BossDataSource interface {
 type GameMetrics interface {
 	RaidEntered()
 	RaidCleared()
-	RaidsFailed(n int)
+	RaidsFailed(n int) // recorded as failed by the sweeper
 	EnterRefusedBusy()
 	RankingRebuilt(players int, took time.Duration)
 }

@@ -42,18 +42,13 @@ type RaidResult struct {
 // the API's order: raids.ErrNotFound (unknown or someone else's), ErrLevelMismatch as a
 // *ValidationError, raids.ErrExpired (recorded as failed), raids.ErrNotInProgress.
 func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (RaidResult, error) {
-	var before raids.Raid
 	r, total, err := a.Raids.UpdateRaid(ctx, raidID, func(r raids.Raid, now time.Time) (raids.Raid, error) {
-		before = r
 		return r.End(p.ID, level, now)
 	})
 	switch {
 	case errors.Is(err, raids.ErrLevelMismatch):
 		return RaidResult{}, &ValidationError{Fields: map[string]string{"level": "level does not match the raid's level"}}
 	case errors.Is(err, raids.ErrExpired):
-		if before.Status == raids.StatusInProgress {
-			a.Metrics.RaidsFailed(1) // this call recorded the failure
-		}
 		a.publish(ctx, ports.Event{Kind: ports.EventRaid}) // the raid may have just been recorded as failed
 		return RaidResult{}, err
 	case err != nil:
