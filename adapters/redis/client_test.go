@@ -1,0 +1,110 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
+	"github.com/bossraid/bossraid/ports/portstest"
+)
+
+// Nothing listens on port 1: every adapter must say "unavailable" at once, not hang.
+func TestUnreachableRedisIsUnavailableQuickly(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	c, err := redis.Open(ctx, "redis://127.0.0.1:1/0")
+	if c == nil || !errors.Is(err, ports.ErrUnavailable) {
+		t.Fatalf("Open: %v, %v; want a client and ErrUnavailable", c, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	checkQuick(t, "Open", start)
+	lb, th, ev := redis.NewLeaderboard(c), redis.NewThrottle(c), redis.NewEvents(c)
+	calls := map[string]func() error{
+		"Top": func() error { _, err := lb.Top(ctx, raids.TopSize); return err },
+		"StandingOf": func() error {
+			_, err := lb.StandingOf(ctx, 1)
+			return err
+		},
+		"SetTotal": func() error { return lb.SetTotal(ctx, 1, 5) },
+		"Rebuild": func() error {
+			_, err := lb.Rebuild(ctx, portstest.Totals{})
+			return err
+		},
+		"Failures": func() error {
+			_, _, err := th.Failures(ctx, "k")
+			return err
+		},
+		"AddFailure": func() error { return th.AddFailure(ctx, "k", time.Minute) },
+		"Reset":      func() error { return th.Reset(ctx, "k") },
+		"Publish":    func() error { return ev.Publish(ctx, ports.Event{Kind: ports.EventRaid}) },
+		"Subscribe": func() error {
+			_, err := ev.Subscribe(ctx)
+			return err
+		},
+		"Ping": func() error { return redis.Ping(ctx, c) },
+	}
+	for name, call := range calls {
+		start := time.Now()
+		if err := call(); !errors.Is(err, ports.ErrUnavailable) {
+			t.Errorf("%s: got %v, want ErrUnavailable", name, err)
+		}
+		checkQuick(t, name, start)
+	}
+}
+
+func checkQuick(t *testing.T, what string, start time.Time) {
+	t.Helper()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("%s took %v, want under 2s", what, took)
+	}
+}
+
+func TestOpenRefusesABadURL(t *testing.T) {
+	_, err := redis.Open(context.Background(), "mysql://nope")
+	if err == nil || errors.Is(err, ports.ErrUnavailable) {
+		t.Fatalf("Open of a bad URL: %v; want an error that is not ErrUnavailable", err)
+	}
+}
+
+func TestOnlyOutagesAreUnavailable(t *testing.T) {
+	ctx := context.Background()
+	wrongType := emptyRedis(t).HSet(ctx, "h", "f", "v").Err()
+	if wrongType == nil {
+		wrongType = testClient.ZAdd(ctx, "h", goredis.Z{Score: 1, Member: "m"}).Err()
+	}
+	for _, c := range []struct {
+		err         error
+		unavailable bool
+	}{
+		{goredis.Nil, false},
+		{context.Canceled, false},
+		{wrongType, false},
+		{context.DeadlineExceeded, true},
+		{io.EOF, true},
+		{goredis.ErrClosed, true},
+		{goredis.ErrPoolTimeout, true},
+		{fmt.Errorf("read: %w", &timeoutError{}), true},
+	} {
+		got := redis.MapErr(c.err)
+		if errors.Is(got, ports.ErrUnavailable) != c.unavailable || !errors.Is(got, c.err) {
+			t.Errorf("MapErr(%v) = %v; unavailable should be %v", c.err, got, c.unavailable)
+		}
+	}
+	if redis.MapErr(nil) != nil {
+		t.Error("MapErr(nil) is not nil")
+	}
+}
+
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "i/o timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }

@@ -1,0 +1,121 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/ports"
+)
+
+const eventsChannel = keyPrefix + "events"
+
+// A quiet subscription is pinged this often; a ping left unanswered for as long means the
+// connection died without closing.
+const eventsHealthCheck = 5 * time.Second
+
+// Events is ports.Events on one Redis pub/sub channel. Delivery is at most once: a
+// subscriber that is disconnected misses what was published meanwhile, and learns of the
+// break because its channel closes.
+type Events struct {
+	c           *goredis.Client
+	healthCheck time.Duration
+}
+
+var _ ports.Events = (*Events)(nil)
+
+// NewEvents returns the fan-out of lobby changes through c.
+func NewEvents(c *goredis.Client) *Events {
+	return &Events{c: c, healthCheck: eventsHealthCheck}
+}
+
+type eventMessage struct {
+	Kind    string `json:"kind"`
+	Payload []byte `json:"payload,omitempty"`
+}
+
+// Publish sends e to every subscriber on every instance, this one included.
+func (ev *Events) Publish(ctx context.Context, e ports.Event) error {
+	msg, err := json.Marshal(eventMessage(e))
+	if err != nil {
+		return fmt.Errorf("redis: encode event: %w", err)
+	}
+	return mapErr(ev.c.Publish(ctx, eventsChannel, msg).Err())
+}
+
+// Subscribe returns once Redis has confirmed the subscription, so every event published
+// after it returns is delivered. The channel closes when ctx ends or the subscription breaks;
+// the caller subscribes again.
+func (ev *Events) Subscribe(ctx context.Context) (<-chan ports.Event, error) {
+	ps := ev.c.Subscribe(ctx, eventsChannel)
+	if err := confirm(ctx, ps, ev.c.Options().ReadTimeout); err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	out := make(chan ports.Event, 16)
+	go ev.relay(ctx, ps, out)
+	return out, nil
+}
+
+func confirm(ctx context.Context, ps *goredis.PubSub, timeout time.Duration) error {
+	msg, err := ps.ReceiveTimeout(ctx, max(timeout, time.Second))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return mapErr(err)
+	}
+	if _, ok := msg.(*goredis.Subscription); !ok {
+		return fmt.Errorf("redis: unexpected %T while subscribing", msg)
+	}
+	return nil
+}
+
+func (ev *Events) relay(ctx context.Context, ps *goredis.PubSub, out chan<- ports.Event) {
+	defer close(out)
+	defer ps.Close()
+	// Closing the subscription is what interrupts a blocked read when ctx ends.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
+	pinged := false
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, ev.healthCheck)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if !isTimeout(err) || pinged {
+				return
+			}
+			if ps.Ping(ctx) != nil {
+				return
+			}
+			pinged = true
+			continue
+		}
+		pinged = false
+		m, ok := msg.(*goredis.Message)
+		if !ok {
+			continue // pong or subscription notice
+		}
+		var e eventMessage
+		if json.Unmarshal([]byte(m.Payload), &e) != nil || e.Kind == "" {
+			continue // not ours; someone else shares the channel name
+		}
+		select {
+		case out <- ports.Event(e):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,40 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/ports"
+	"github.com/bossraid/bossraid/ports/portstest"
+)
+
+func TestThrottleContract(t *testing.T) {
+	portstest.Throttle(t, func(t *testing.T) (ports.Throttle, func(time.Duration)) {
+		return redis.NewThrottle(emptyRedis(t)), time.Sleep
+	})
+}
+
+// Counters live under the app's prefix and always expire, so none outlives its window.
+func TestThrottleCountersExpire(t *testing.T) {
+	ctx := context.Background()
+	c := emptyRedis(t)
+	th := redis.NewThrottle(c)
+	key := redis.ThrottlePrefix + "signin:account:a@example.com"
+	// A counter left without an expiry (say, by an older release) gets one at the next failure.
+	if err := c.Set(ctx, key, 3, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.AddFailure(ctx, "signin:account:a@example.com", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := c.PTTL(ctx, key).Result()
+	if err != nil || ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("PTTL of the counter: %v, %v", ttl, err)
+	}
+	n, left, err := th.Failures(ctx, "signin:account:a@example.com")
+	if err != nil || n != 4 || left <= 0 {
+		t.Fatalf("Failures: %d, %v, %v", n, left, err)
+	}
+}
