@@ -1,0 +1,280 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Raids is the ports.RaidStore on the raids table. The database clock (now()) decides every
+// deadline, and the partial unique index raids_one_in_progress lets one raid at most be in
+// progress whatever the instances do.
+type Raids struct {
+	db *sql.DB
+}
+
+// NewRaids returns the raid store on db.
+func NewRaids(db *sql.DB) *Raids { return &Raids{db: db} }
+
+var _ ports.RaidStore = (*Raids)(nil)
+
+// raidColumns need the raid as r and its player as u.
+const raidColumns = `r.id, r.user_id, u.nickname, r.level, r.level_score, r.score, r.status,
+	r.enter_time, r.deadline, r.end_time, (extract(epoch FROM r.time_limit) * 1000000)::bigint`
+
+// scanRaid reads raidColumns followed by extra.
+func scanRaid(row interface{ Scan(...any) error }, extra ...any) (raids.Raid, error) {
+	var r raids.Raid
+	var status string
+	var end sql.NullTime
+	var limitMicros int64
+	dest := append([]any{&r.ID, &r.UserID, &r.Nickname, &r.Level, &r.LevelScore, &r.Score, &status,
+		&r.EnterTime, &r.Deadline, &end, &limitMicros}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return raids.Raid{}, err
+	}
+	var err error
+	if r.Status, err = raids.ParseStatus(status); err != nil {
+		return raids.Raid{}, err
+	}
+	r.EnterTime, r.Deadline = r.EnterTime.UTC(), r.Deadline.UTC()
+	if end.Valid {
+		t := end.Time.UTC()
+		r.EndTime = &t
+	}
+	r.TimeLimit = time.Duration(limitMicros) * time.Microsecond
+	return r, nil
+}
+
+func interval(d time.Duration) string { return fmt.Sprintf("%d microseconds", d.Microseconds()) }
+
+// enterAttempts bounds retries when the raid holder ends between our insert and our look.
+const enterAttempts = 5
+
+// EnterRaid starts a raid unless one is in progress; expired ones are closed first.
+func (s *Raids) EnterRaid(ctx context.Context, userID int64, level raids.Level, limit time.Duration) (raids.Raid, error) {
+	if limit < time.Microsecond {
+		return raids.Raid{}, fmt.Errorf("enter raid: time limit %v is not positive", limit)
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	for range enterAttempts {
+		r, entered, holder, err := s.tryEnter(ctx, userID, level, limit)
+		if err != nil {
+			return raids.Raid{}, err
+		}
+		if entered {
+			return r, nil
+		}
+		if holder != nil {
+			return raids.Raid{}, holder
+		}
+	}
+	return raids.Raid{}, fmt.Errorf("enter raid: %w (the raid kept changing hands)", ports.ErrUnavailable)
+}
+
+// tryEnter is one entry transaction. It returns the new raid, or who holds the raid, or
+// neither when the holder left before we could see them.
+func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, limit time.Duration) (r raids.Raid, entered bool, holder *raids.BusyError, err error) {
+	err = inTx(ctx, s.db, "enter raid", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE raids SET status = 'fail', end_time = deadline
+			WHERE status = 'in_progress' AND deadline <= now()`); err != nil {
+			return dbError("enter raid: close expired", err)
+		}
+		// The unique index makes every other simultaneous insert wait for this one and then
+		// do nothing: exactly one player gets in.
+		r, err = scanRaid(tx.QueryRowContext(ctx, `
+			WITH r AS (
+				INSERT INTO raids (user_id, level, level_score, time_limit, status, enter_time, deadline)
+				VALUES ($1, $2, $3, $4::interval, 'in_progress', now(), now() + $4::interval)
+				ON CONFLICT DO NOTHING
+				RETURNING *)
+			SELECT `+raidColumns+` FROM r JOIN users u ON u.id = r.user_id`,
+			userID, level.Level, level.Score, interval(limit)))
+		if err == nil {
+			entered = true
+			return nil
+		}
+		if pq.As(err, "23503") != nil {
+			return users.ErrNotFound
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return dbError("enter raid", err)
+		}
+		var b raids.BusyError
+		err = tx.QueryRowContext(ctx,
+			`SELECT user_id, id FROM raids WHERE status = 'in_progress'`).Scan(&b.UserID, &b.RaidID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return dbError("enter raid: who is inside", err)
+		}
+		holder = &b
+		return nil
+	})
+	return r, entered, holder, err
+}
+
+// UpdateRaid locks the raid and stores what change makes of it, with the score difference
+// added to the player's total in the same transaction.
+func (s *Raids) UpdateRaid(ctx context.Context, raidID int64, change func(r raids.Raid, now time.Time) (raids.Raid, error)) (result raids.Raid, total int64, changeErr error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	err := inTx(ctx, s.db, "update raid", func(tx *sql.Tx) error {
+		var now time.Time
+		// The player is locked too: a waiter re-reads only locked rows, and must see the
+		// total the clear before it committed.
+		stored, err := scanRaid(tx.QueryRowContext(ctx, `
+			SELECT `+raidColumns+`, u.total_score, now()
+			FROM raids r JOIN users u ON u.id = r.user_id
+			WHERE r.id = $1
+			FOR UPDATE OF r FOR NO KEY UPDATE OF u`, raidID), &total, &now)
+		if errors.Is(err, sql.ErrNoRows) {
+			return raids.ErrNotFound
+		}
+		if err != nil {
+			return dbError("update raid", err)
+		}
+		now = now.UTC()
+		var changed raids.Raid
+		changed, changeErr = change(stored.At(now), now)
+		if !differs(stored, changed) {
+			result = stored.At(now)
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE raids SET status = $2, score = $3, end_time = $4 WHERE id = $1`,
+			raidID, changed.Status.String(), changed.Score, changed.EndTime); err != nil {
+			return dbError("update raid", err)
+		}
+		if delta := changed.Score - stored.Score; delta != 0 {
+			if err := tx.QueryRowContext(ctx,
+				`UPDATE users SET total_score = total_score + $2 WHERE id = $1 RETURNING total_score`,
+				stored.UserID, delta).Scan(&total); err != nil {
+				return dbError("update raid: total score", err)
+			}
+		}
+		result = stored
+		result.Status, result.Score, result.EndTime = changed.Status, changed.Score, changed.EndTime
+		return nil
+	})
+	if err != nil {
+		return raids.Raid{}, 0, err
+	}
+	return result, total, changeErr
+}
+
+// differs compares what a raid store keeps of a change: status, score and end time.
+func differs(a, b raids.Raid) bool {
+	if a.Status != b.Status || a.Score != b.Score {
+		return true
+	}
+	if (a.EndTime == nil) != (b.EndTime == nil) {
+		return true
+	}
+	return a.EndTime != nil && !a.EndTime.Equal(*b.EndTime)
+}
+
+// CurrentRaid returns the raid in progress at the database's now, if any.
+func (s *Raids) CurrentRaid(ctx context.Context) (raids.Raid, bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var now time.Time
+	r, err := scanRaid(s.db.QueryRowContext(ctx, `
+		SELECT `+raidColumns+`, now()
+		FROM raids r JOIN users u ON u.id = r.user_id
+		WHERE r.status = 'in_progress'`), &now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return raids.Raid{}, false, nil
+	}
+	if err != nil {
+		return raids.Raid{}, false, dbError("current raid", err)
+	}
+	if !r.InProgressAt(now) {
+		return raids.Raid{}, false, nil
+	}
+	return r, true, nil
+}
+
+// RaidByID returns the raid as it stands at the database's now.
+func (s *Raids) RaidByID(ctx context.Context, raidID int64) (raids.Raid, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var now time.Time
+	r, err := scanRaid(s.db.QueryRowContext(ctx, `
+		SELECT `+raidColumns+`, now()
+		FROM raids r JOIN users u ON u.id = r.user_id
+		WHERE r.id = $1`, raidID), &now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return raids.Raid{}, raids.ErrNotFound
+	}
+	if err != nil {
+		return raids.Raid{}, dbError("raid by id", err)
+	}
+	return r.At(now), nil
+}
+
+// History returns one page of the player's raids, newest first, and how many they have.
+func (s *Raids) History(ctx context.Context, userID int64, offset, limit int) ([]raids.Raid, int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	offset, limit = max(offset, 0), max(limit, 0)
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT `+raidColumns+`, now(), count(*) OVER ()
+		FROM raids r JOIN users u ON u.id = r.user_id
+		WHERE r.user_id = $1
+		ORDER BY r.id DESC
+		OFFSET $2 LIMIT $3`, userID, offset, limit)
+	if err != nil {
+		return nil, 0, dbError("history", err)
+	}
+	defer rows.Close()
+	page := []raids.Raid{}
+	count := 0
+	for rows.Next() {
+		var now time.Time
+		r, err := scanRaid(rows, &now, &count)
+		if err != nil {
+			return nil, 0, dbError("history", err)
+		}
+		page = append(page, r.At(now))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, dbError("history", err)
+	}
+	if len(page) == 0 {
+		// An empty page says nothing about the count: the offset may be past the end.
+		if err := s.db.QueryRowContext(ctx,
+			`SELECT count(*) FROM raids WHERE user_id = $1`, userID).Scan(&count); err != nil {
+			return nil, 0, dbError("history", err)
+		}
+	}
+	return page, count, nil
+}
+
+// SweepExpired records every raid past its deadline as failed at its deadline.
+func (s *Raids) SweepExpired(ctx context.Context) (int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE raids SET status = 'fail', end_time = deadline
+		WHERE status = 'in_progress' AND deadline <= now()`)
+	if err != nil {
+		return 0, dbError("sweep expired raids", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError("sweep expired raids", err)
+	}
+	return int(n), nil
+}
