@@ -1,0 +1,501 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/images"
+	"github.com/bossraid/bossraid/adapters/jwt"
+	"github.com/bossraid/bossraid/adapters/memory"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// brokenThrottle is Redis while it is down.
+type brokenThrottle struct{}
+
+func (brokenThrottle) Failures(context.Context, string) (int, time.Duration, error) {
+	return 0, 0, ports.ErrUnavailable
+}
+func (brokenThrottle) AddFailure(context.Context, string, time.Duration) error {
+	return ports.ErrUnavailable
+}
+func (brokenThrottle) Reset(context.Context, string) error { return ports.ErrUnavailable }
+
+// staticBoss is a boss data source the test can change.
+type staticBoss struct {
+	data raids.BossData
+	err  error
+}
+
+func (s *staticBoss) LoadBossData(context.Context) (raids.BossData, error) { return s.data, s.err }
+
+type world struct {
+	app   *app.App
+	clock *fakeClock
+	store *memory.Store
+	board *memory.Leaderboard
+	boss  *staticBoss
+}
+
+func newWorld(t *testing.T, throttle ports.Throttle) *world {
+	t.Helper()
+	clock := &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	hasher, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := jwt.New(jwt.DeriveKey([]byte("a test secret that is long enough"), jwt.TokensPurpose))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if throttle == nil {
+		throttle = memory.NewThrottle(clock)
+	}
+	w := &world{clock: clock, store: memory.NewStore(clock), board: memory.NewLeaderboard()}
+	w.boss = &staticBoss{data: raids.DefaultBossData()}
+	w.app, err = app.New(app.Deps{
+		Clock: clock, Users: w.store, Sessions: w.store, Tokens: tokens, Hasher: hasher,
+		Images: images.Checker{}, Throttle: throttle, LocalThrottle: memory.NewThrottle(clock),
+		Raids: w.store, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
+		BossSource: w.boss,
+	}, app.DefaultSettings(), raids.DefaultBossData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.RebuildRanking(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+const password = "Passw0rd!"
+
+func (w *world) signUp(t *testing.T, nickname string) (app.Player, app.TokenPair) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
+		Email: nickname + "@example.com", Nickname: nickname, Password: password,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := w.app.SignIn(ctx, nickname+"@example.com", password, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.app.Authenticate(ctx, pair.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, pair
+}
+
+func TestSignUpReportsEveryFieldAndTheImage(t *testing.T) {
+	w := newWorld(t, nil)
+	_, err := w.app.SignUp(context.Background(), app.SignUpInput{
+		SignUpForm:   users.SignUpForm{Email: "nope", Nickname: "x", Password: "weak", Phone: "12"},
+		ProfileImage: []byte("GIF89a not a png"),
+	})
+	ve, ok := errors.AsType[*app.ValidationError](err)
+	if !ok {
+		t.Fatalf("err = %v, want a ValidationError", err)
+	}
+	for _, f := range []string{"email", "nickname", "password", "phone", "profile_image"} {
+		if ve.Fields[f] == "" {
+			t.Errorf("no error for %s: %v", f, ve.Fields)
+		}
+	}
+	if _, err := w.store.UserByEmail(context.Background(), "nope"); !errors.Is(err, users.ErrNotFound) {
+		t.Fatal("a refused sign-up wrote a player")
+	}
+}
+
+func TestSignUpStoresAVerifiedImageAndRefusesDuplicates(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	u, err := w.app.SignUp(ctx, app.SignUpInput{
+		SignUpForm:   users.SignUpForm{Email: "Hero@Example.com", Nickname: "용사", Password: password},
+		ProfileImage: buf.Bytes(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "hero@example.com" || u.ProfileImage == "" {
+		t.Fatalf("user = %+v", u)
+	}
+	img, err := w.store.ProfileImage(ctx, u.ProfileImage)
+	if err != nil || img.ContentType != "image/png" {
+		t.Fatalf("image = %v, %v", img.ContentType, err)
+	}
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "HERO@example.com", Nickname: "other", Password: password}})
+	if !errors.Is(err, users.ErrEmailTaken) {
+		t.Fatalf("same email in another case: %v", err)
+	}
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "x@example.com", Nickname: "용사", Password: password}})
+	if !errors.Is(err, users.ErrNicknameTaken) {
+		t.Fatalf("same nickname: %v", err)
+	}
+	big := make([]byte, users.MaxProfileImageBytes+1)
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "y@example.com", Nickname: "big", Password: password}, ProfileImage: big})
+	if ve, ok := errors.AsType[*app.ValidationError](err); !ok || ve.Fields["profile_image"] == "" {
+		t.Fatalf("oversized image: %v", err)
+	}
+}
+
+func TestSignInIsUniformAndThrottled(t *testing.T) {
+	for name, throttle := range map[string]ports.Throttle{"redis up": nil, "redis down": brokenThrottle{}} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t, throttle)
+			ctx := context.Background()
+			w.signUp(t, "alice")
+			_, errUnknown := w.app.SignIn(ctx, "nobody@example.com", password, "192.0.2.9")
+			_, errWrong := w.app.SignIn(ctx, "alice@example.com", "Wrong-pass1!", "192.0.2.9")
+			if !errors.Is(errUnknown, users.ErrInvalidCredentials) || errUnknown != errWrong {
+				t.Fatalf("unknown email %v, wrong password %v: want the same error", errUnknown, errWrong)
+			}
+			// 1 failure so far for alice; a success resets the account's count.
+			if _, err := w.app.SignIn(ctx, "ALICE@example.com", password, "192.0.2.9"); err != nil {
+				t.Fatal(err)
+			}
+			for range 10 {
+				if _, err := w.app.SignIn(ctx, "alice@example.com", "Wrong-pass1!", "192.0.2.10"); !errors.Is(err, users.ErrInvalidCredentials) {
+					t.Fatalf("failure before the limit: %v", err)
+				}
+			}
+			_, err := w.app.SignIn(ctx, "alice@example.com", password, "192.0.2.11")
+			rl, ok := errors.AsType[*app.RateLimitedError](err)
+			if !ok || rl.RetryAfter <= 0 || rl.RetryAfter > 15*time.Minute {
+				t.Fatalf("after 10 failures the right password gives %v, want rate limited", err)
+			}
+			w.clock.Advance(15*time.Minute + time.Second)
+			if _, err := w.app.SignIn(ctx, "alice@example.com", password, "192.0.2.11"); err != nil {
+				t.Fatalf("after the window: %v", err)
+			}
+		})
+	}
+}
+
+func TestSignInThrottlesAClientAddress(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	w.signUp(t, "bob")
+	for i := range 100 {
+		email := "ghost" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com"
+		if _, err := w.app.SignIn(ctx, email, password, "198.51.100.7"); !errors.Is(err, users.ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := w.app.SignIn(ctx, "bob@example.com", password, "198.51.100.7"); !errors.Is(err, app.ErrRateLimited) {
+		t.Fatalf("101st attempt from one address: %v", err)
+	}
+	if _, err := w.app.SignIn(ctx, "bob@example.com", password, "198.51.100.8"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+}
+
+func TestTokensDieAtSignOutAndAtANewSignIn(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	alice, first := w.signUp(t, "alice")
+	second, err := w.app.SignIn(ctx, "alice@example.com", password, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.RefreshAccess(ctx, first.Refresh); !errors.Is(err, app.ErrUnauthenticated) {
+		t.Fatalf("old refresh token after a new sign-in: %v", err)
+	}
+	if _, err := w.app.RefreshAccess(ctx, first.Access); !errors.Is(err, app.ErrUnauthenticated) {
+		t.Fatalf("access token used as a refresh token: %v", err)
+	}
+	fresh, err := w.app.RefreshAccess(ctx, second.Refresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, bobTokens := w.signUp(t, "bob")
+	if err := w.app.SignOut(ctx, alice, bobTokens.Refresh); !errors.Is(err, app.ErrValidation) {
+		t.Fatalf("signing out with another player's token: %v", err)
+	}
+	if err := w.app.SignOut(ctx, alice, second.Refresh); err != nil {
+		t.Fatal(err)
+	}
+	for _, access := range []string{first.Access, second.Access, fresh.Token} {
+		if _, err := w.app.Authenticate(ctx, access); !errors.Is(err, app.ErrUnauthenticated) {
+			t.Fatalf("access token alive after sign-out: %v", err)
+		}
+	}
+	if _, err := w.app.RefreshAccess(ctx, second.Refresh); !errors.Is(err, app.ErrUnauthenticated) {
+		t.Fatalf("refresh token alive after sign-out: %v", err)
+	}
+	if err := w.app.SignOut(ctx, alice, second.Refresh); err != nil {
+		t.Fatalf("signing out twice: %v", err)
+	}
+	if _, err := w.app.Authenticate(ctx, bobTokens.Access); err != nil {
+		t.Fatalf("bob was signed out with alice: %v", err)
+	}
+	_ = bob
+	w.clock.Advance(15*time.Minute + time.Second)
+	if _, err := w.app.Authenticate(ctx, bobTokens.Access); !errors.Is(err, app.ErrUnauthenticated) {
+		t.Fatalf("expired access token: %v", err)
+	}
+}
+
+func TestARaidFromEntryToScore(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	alice, _ := w.signUp(t, "alice")
+	bob, _ := w.signUp(t, "bob")
+
+	if _, err := w.app.EnterRaid(ctx, alice, 7); !errors.Is(err, app.ErrValidation) {
+		t.Fatalf("unknown level: %v", err)
+	}
+	r, err := w.app.EnterRaid(ctx, alice, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Nickname != "alice" || r.Status != raids.StatusInProgress || r.TimeLimit != 180*time.Second {
+		t.Fatalf("entered raid = %+v", r)
+	}
+	for _, p := range []app.Player{alice, bob} {
+		_, err := w.app.EnterRaid(ctx, p, 0)
+		busy, ok := errors.AsType[*raids.BusyError](err)
+		if !ok || busy.UserID != alice.ID || busy.RaidID != r.ID {
+			t.Fatalf("second entry: %v", err)
+		}
+	}
+	st, err := w.app.Status(ctx)
+	if err != nil || st.CanEnter || st.Current.UserID != alice.ID || st.Current.Nickname != "alice" {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+	if _, err := w.app.EndRaid(ctx, bob, r.ID, nil); !errors.Is(err, raids.ErrNotFound) {
+		t.Fatalf("bob ending alice's raid: %v", err)
+	}
+	wrong := 2
+	if _, err := w.app.EndRaid(ctx, alice, r.ID, &wrong); !errors.Is(err, app.ErrValidation) {
+		t.Fatalf("level mismatch: %v", err)
+	}
+	w.clock.Advance(time.Minute)
+	res, err := w.app.EndRaid(ctx, alice, r.ID, nil)
+	if err != nil || res.Raid.Score != 47 || res.TotalScore != 47 || res.Raid.Status != raids.StatusSuccess {
+		t.Fatalf("end = %+v, %v", res, err)
+	}
+	if _, err := w.app.EndRaid(ctx, alice, r.ID, nil); !errors.Is(err, raids.ErrNotInProgress) {
+		t.Fatalf("ending twice: %v", err)
+	}
+	v, err := w.app.Ranking(ctx, alice)
+	if err != nil || len(v.Top) != 1 || v.Mine == nil || v.Mine.TotalScore != 47 || v.Top[0].Nickname != "alice" {
+		t.Fatalf("ranking = %+v, %v", v, err)
+	}
+	v, err = w.app.Ranking(ctx, bob)
+	if err != nil || v.Mine != nil || v.MyTotal != 0 {
+		t.Fatalf("bob's ranking = %+v, %v", v, err)
+	}
+}
+
+func TestTheDeadlineDecidesWithoutASweeper(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	alice, _ := w.signUp(t, "alice")
+	bob, _ := w.signUp(t, "bob")
+	r, err := w.app.EnterRaid(ctx, alice, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(180 * time.Second) // now == deadline: over
+	st, err := w.app.Status(ctx)
+	if err != nil || !st.CanEnter || st.Current != nil {
+		t.Fatalf("status at the deadline = %+v, %v", st, err)
+	}
+	if _, err := w.app.EndRaid(ctx, alice, r.ID, nil); !errors.Is(err, raids.ErrExpired) {
+		t.Fatalf("ending after the deadline: %v", err)
+	}
+	if _, err := w.app.EndRaid(ctx, alice, r.ID, nil); !errors.Is(err, raids.ErrExpired) {
+		t.Fatalf("asking again: %v", err)
+	}
+	h, err := w.app.PlayerHistory(ctx, "ALICE", 0, 10)
+	if err != nil || len(h.Raids) != 1 || h.Raids[0].Status != raids.StatusFail || h.TotalScore != 0 {
+		t.Fatalf("history = %+v, %v", h, err)
+	}
+	if !h.Raids[0].EndTime.Equal(r.Deadline) {
+		t.Fatalf("a failed raid ends at its deadline, got %v", h.Raids[0].EndTime)
+	}
+	if _, err := w.app.EnterRaid(ctx, bob, 0); err != nil {
+		t.Fatalf("entering after the deadline: %v", err)
+	}
+}
+
+func TestRankingFallsBackToTheDatabaseAndRebuilds(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	var players []app.Player
+	for _, n := range []string{"p1", "p2", "p3"} {
+		p, _ := w.signUp(t, n)
+		players = append(players, p)
+	}
+	for i, p := range players {
+		for range i + 1 {
+			r, err := w.app.EnterRaid(ctx, p, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.app.EndRaid(ctx, p, r.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, err := w.app.Ranking(ctx, players[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.board.Forget() // Redis flushed
+	got, err := w.app.Ranking(ctx, players[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRanking(got, want) {
+		t.Fatalf("from the database %+v, want %+v", got, want)
+	}
+	if err := w.app.EnsureRanking(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.board.Top(ctx, 10); err != nil {
+		t.Fatalf("leaderboard not rebuilt: %v", err)
+	}
+	got, _ = w.app.Ranking(ctx, players[0])
+	if !sameRanking(got, want) || got.Top[0].UserID != players[2].ID || got.Top[0].TotalScore != 60 {
+		t.Fatalf("after the rebuild %+v, want %+v", got, want)
+	}
+}
+
+func sameRanking(a, b app.RankingView) bool {
+	if len(a.Top) != len(b.Top) || (a.Mine == nil) != (b.Mine == nil) || a.MyTotal != b.MyTotal {
+		return false
+	}
+	for i := range a.Top {
+		if a.Top[i] != b.Top[i] {
+			return false
+		}
+	}
+	return a.Mine == nil || *a.Mine == *b.Mine
+}
+
+func TestPlayerHistoryPagesAndValidates(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	alice, _ := w.signUp(t, "alice")
+	for range 12 {
+		r, err := w.app.EnterRaid(ctx, alice, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.EndRaid(ctx, alice, r.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(time.Second)
+	}
+	h, err := w.app.PlayerHistory(ctx, "alice", 10, 10)
+	if err != nil || h.TotalCount != 12 || len(h.Raids) != 2 || h.TotalScore != 240 {
+		t.Fatalf("page 2 = %+v, %v", h, err)
+	}
+	if h.Raids[0].ID != 2 || h.Raids[1].ID != 1 {
+		t.Fatalf("history is newest first: got ids %d, %d", h.Raids[0].ID, h.Raids[1].ID)
+	}
+	for _, bad := range [][2]int{{-1, 10}, {0, 0}, {0, 101}} {
+		if _, err := w.app.PlayerHistory(ctx, "alice", bad[0], bad[1]); !errors.Is(err, app.ErrValidation) {
+			t.Errorf("offset %d limit %d: %v", bad[0], bad[1], err)
+		}
+	}
+	if _, err := w.app.PlayerHistory(ctx, "nobody", 0, 10); !errors.Is(err, users.ErrNotFound) {
+		t.Fatalf("unknown player: %v", err)
+	}
+}
+
+func TestReloadBossDataKeepsTheLastGoodData(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	w.boss.data = raids.BossData{TimeLimit: 2 * time.Second, Levels: []raids.Level{{Level: 5, Score: 100}}}
+	if _, err := w.app.ReloadBossData(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.app.BossData().TimeLimit != 2*time.Second {
+		t.Fatal("reload did not take")
+	}
+	w.boss.err = raids.ErrInvalidBossData
+	if _, err := w.app.ReloadBossData(ctx); !errors.Is(err, raids.ErrInvalidBossData) {
+		t.Fatalf("bad reload: %v", err)
+	}
+	if d := w.app.BossData(); d.TimeLimit != 2*time.Second || d.Levels[0].Level != 5 {
+		t.Fatalf("a failed reload changed the data: %+v", d)
+	}
+	alice, _ := w.signUp(t, "alice")
+	r, err := w.app.EnterRaid(ctx, alice, 5)
+	if err != nil || r.LevelScore != 100 || r.TimeLimit != 2*time.Second {
+		t.Fatalf("raid under new data = %+v, %v", r, err)
+	}
+}
+
+func TestExactlyOneOfManySimultaneousEntries(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	var players []app.Player
+	for i := range 50 {
+		p, _ := w.signUp(t, "player"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		players = append(players, p)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, busy := 0, 0
+	start := make(chan struct{})
+	for _, p := range players {
+		wg.Go(func() {
+			<-start
+			_, err := w.app.EnterRaid(ctx, p, 0)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, raids.ErrBusy):
+				busy++
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if wins != 1 || busy != len(players)-1 {
+		t.Fatalf("wins %d, busy %d", wins, busy)
+	}
+}
