@@ -1,0 +1,142 @@
+// Package session keeps web sign-ins in cookie sessions stored in Postgres, so every instance
+// behind a load balancer sees the same sessions. The session holds only the player's id and the
+// token version it was signed in under: an API sign-out (which moves the version on) ends every
+// web session of that player too.
+//
+// The web pages and the admin pages share one *Manager. Routes that read or change the session
+// sit behind Manager.LoadAndSave; streaming routes must not (it buffers the cookie until the first
+// write) and read it with Manager.PlayerFromRequest instead.
+package session
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/bossraid/bossraid/core/app"
+)
+
+// CookieName is the name of the session cookie.
+const CookieName = "bossraid_session"
+
+// Session keys.
+const (
+	keyPlayerID  = "player_id"
+	keyVersion   = "token_version"
+	keyFlash     = "flash"
+	keyFlashKind = "flash_kind"
+)
+
+// Manager is the scs session manager with the Boss Raid sign-in helpers. Its embedded
+// *scs.SessionManager gives LoadAndSave, Load, Put, Get and the rest.
+type Manager struct {
+	*scs.SessionManager
+	store *postgresstore.PostgresStore
+}
+
+// New returns sessions kept in the `sessions` table of db for lifetime. The cookie is HttpOnly
+// and SameSite=Lax, and Secure when secure is set (serve behind TLS). Tokens are stored hashed,
+// so a copy of the table cannot be replayed as cookies. Call Close to stop the expired-session
+// cleanup.
+func New(db *sql.DB, lifetime time.Duration, secure bool) *Manager {
+	store := postgresstore.NewWithCleanupInterval(db, 10*time.Minute)
+	sm := scs.New()
+	sm.Store = store
+	sm.Lifetime = lifetime
+	sm.HashTokenInStore = true
+	sm.Cookie.Name = CookieName
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	return &Manager{SessionManager: sm, store: store}
+}
+
+// Close stops the background cleanup of expired sessions.
+func (m *Manager) Close() { m.store.StopCleanup() }
+
+// SignIn makes the session the player's. The token is renewed first, so a token planted before
+// sign-in (session fixation) is worth nothing after it.
+func (m *Manager) SignIn(ctx context.Context, p app.Player) error {
+	if err := m.RenewToken(ctx); err != nil {
+		return err
+	}
+	m.Put(ctx, keyPlayerID, p.ID)
+	m.Put(ctx, keyVersion, p.TokenVersion)
+	return nil
+}
+
+// SignOut ends the session: its data is deleted from the store and whatever is put in the
+// session afterwards (a flash) goes under a new token.
+func (m *Manager) SignOut(ctx context.Context) error {
+	return m.Destroy(ctx)
+}
+
+// PlayerID returns who the session says is signed in, without checking it is still valid.
+func (m *Manager) PlayerID(ctx context.Context) (id, version int64, ok bool) {
+	id, _ = m.Get(ctx, keyPlayerID).(int64)
+	version, _ = m.Get(ctx, keyVersion).(int64)
+	return id, version, id > 0
+}
+
+// Player returns the signed-in player, checked against the database: app.ErrUnauthenticated
+// when nobody is signed in or the sign-in was ended elsewhere (API sign-out, sign out
+// everywhere); a stale sign-in is then forgotten.
+func (m *Manager) Player(ctx context.Context, a *app.App) (app.Player, error) {
+	id, version, ok := m.PlayerID(ctx)
+	if !ok {
+		return app.Player{}, app.ErrUnauthenticated
+	}
+	p, err := a.PlayerByID(ctx, id, version)
+	if errors.Is(err, app.ErrUnauthenticated) {
+		m.Remove(ctx, keyPlayerID)
+		m.Remove(ctx, keyVersion)
+	}
+	return p, err
+}
+
+// PlayerFromRequest reads the session cookie of r without LoadAndSave (for streams, which must
+// not be buffered) and returns the signed-in player. It never changes the session.
+func (m *Manager) PlayerFromRequest(r *http.Request, a *app.App) (app.Player, error) {
+	c, err := r.Cookie(m.Cookie.Name)
+	if err != nil || c.Value == "" {
+		return app.Player{}, app.ErrUnauthenticated
+	}
+	ctx, err := m.Load(r.Context(), c.Value)
+	if err != nil {
+		return app.Player{}, err
+	}
+	id, version, ok := m.PlayerID(ctx)
+	if !ok {
+		return app.Player{}, app.ErrUnauthenticated
+	}
+	return a.PlayerByID(ctx, id, version)
+}
+
+// Flash is a one-time message shown on the next page.
+type Flash struct {
+	Kind    string // "success", "info" or "error"
+	Message string
+}
+
+// PutFlash keeps a message for the next page the player sees.
+func (m *Manager) PutFlash(ctx context.Context, f Flash) {
+	m.Put(ctx, keyFlash, f.Message)
+	m.Put(ctx, keyFlashKind, f.Kind)
+}
+
+// PopFlash takes the waiting message, if any. Call it before writing the response: it changes
+// the session.
+func (m *Manager) PopFlash(ctx context.Context) (Flash, bool) {
+	if !m.Exists(ctx, keyFlash) {
+		return Flash{}, false
+	}
+	f := Flash{Message: m.PopString(ctx, keyFlash), Kind: m.PopString(ctx, keyFlashKind)}
+	return f, f.Message != ""
+}

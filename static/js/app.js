@@ -1,0 +1,71 @@
+// Boss Raid's own script: countdowns to raid deadlines, and a notice when a live update fails.
+// Every page works without it; the server renders the time left as text.
+(function () {
+  'use strict';
+
+  // The server's clock decides deadlines; correct ours by the time the page was rendered.
+  var skew = 0;
+  var serverTime = document.querySelector('meta[name="server-time"]');
+  if (serverTime) {
+    var t = Date.parse(serverTime.content);
+    if (!isNaN(t)) skew = t - Date.now();
+  }
+
+  function format(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    var m = Math.floor(s / 60);
+    s %= 60;
+    return m + ':' + (s < 10 ? '0' : '') + s;
+  }
+
+  // Elements with data-deadline show the time left: a <progress> by its value (seconds), any
+  // other element by its text. When a <time> reaches its deadline it fires a bubbling
+  // "deadline" event, which htmx uses to fetch the raid as it now stands.
+  function tick() {
+    var now = Date.now() + skew;
+    var els = document.querySelectorAll('[data-deadline]');
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var deadline = Date.parse(el.getAttribute('data-deadline'));
+      if (isNaN(deadline)) continue;
+      var left = deadline - now;
+      if (el.tagName === 'PROGRESS') {
+        el.value = Math.max(0, left / 1000);
+        continue;
+      }
+      var text = format(left);
+      if (el.textContent !== text) el.textContent = text;
+      if (left <= 0 && !el.hasAttribute('data-expired')) {
+        el.setAttribute('data-expired', '');
+        el.dispatchEvent(new CustomEvent('deadline', { bubbles: true }));
+      }
+    }
+  }
+
+  function showError(message) {
+    var box = document.getElementById('live-error');
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  function hideError() {
+    var box = document.getElementById('live-error');
+    if (box) box.hidden = true;
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    tick();
+    setInterval(tick, 250);
+    document.body.addEventListener('htmx:afterSwap', tick);
+    document.body.addEventListener('htmx:afterRequest', function (e) {
+      if (e.detail && e.detail.successful) hideError();
+    });
+    document.body.addEventListener('htmx:responseError', function () {
+      showError('Something went wrong on our side. Please reload the page.');
+    });
+    document.body.addEventListener('htmx:sendError', function () {
+      showError('The server cannot be reached. Check your connection and try again.');
+    });
+  });
+})();

@@ -1,0 +1,111 @@
+// Package partial holds the fragments that are swapped in place: the live lobby panels (sent
+// over server-sent events), the raid panel and the sign-up and sign-in forms (answered alone
+// to htmx requests, inside their page otherwise).
+package partial
+
+import "time"
+
+// Status is who, if anyone, is inside the boss raid.
+type Status struct {
+	Busy      bool
+	Nickname  string // who is inside
+	Mine      bool   // the viewer is the one inside
+	RaidPath  string // the viewer's raid page, when Mine
+	Level     int
+	Deadline  time.Time
+	Left      time.Duration // time left when rendered
+	TimeLimit time.Duration // the limit a new raid would get, when free
+}
+
+// Level is one level a player can enter.
+type Level struct {
+	Level int
+	Score int
+}
+
+// Enter offers a button per level, or says why not.
+type Enter struct {
+	SignedIn bool
+	Busy     bool
+	Mine     bool   // the viewer is inside
+	RaidPath string // the viewer's raid page, when Mine
+	Levels   []Level
+	Error    string // why the last attempt was refused
+}
+
+// Standing is one row of the ranking; Place is 1-based.
+type Standing struct {
+	Place    int64
+	Nickname string
+	Total    int64
+	Me       bool
+}
+
+// Ranking is the top 10.
+type Ranking struct {
+	Rows []Standing
+	// Linked links nicknames to player pages (which need a sign-in).
+	Linked bool
+}
+
+// Mine is the viewer's own standing.
+type Mine struct {
+	Total     int64
+	InRanking bool
+	Place     int64 // 1-based, when InRanking
+}
+
+// Raid statuses as the raid panel shows them.
+const (
+	RaidInProgress = "in_progress"
+	RaidSuccess    = "success"
+	RaidFail       = "fail"
+)
+
+// Raid is one raid on its page: running with its countdown, or ended with its result.
+type Raid struct {
+	ID         int64
+	Path       string // the raid page, which also answers the panel alone to htmx
+	Level      int
+	LevelScore int
+	Status     string
+	EnterTime  time.Time
+	Deadline   time.Time
+	EndTime    *time.Time
+	Left       time.Duration
+	TimeLimit  time.Duration
+	// The result, when the raid succeeded.
+	ScoreGained int
+	Total       int64
+	InRanking   bool
+	Place       int64
+	// Notice explains a refused clear (too late, already cleared).
+	Notice string
+}
+
+// SignUpForm is the sign-up form with what was typed and what is wrong with it.
+type SignUpForm struct {
+	Email     string
+	Nickname  string
+	Phone     string
+	Errors    map[string]string
+	FormError string
+}
+
+// SignInForm is the sign-in form.
+type SignInForm struct {
+	Email     string
+	Next      string // where to go after signing in
+	Errors    map[string]string
+	FormError string
+}
+
+// firstError is the first field at fault, in the order of the form.
+func (f SignUpForm) firstError() string {
+	for _, name := range []string{"email", "nickname", "password", "phone", "profile_image"} {
+		if f.Errors[name] != "" {
+			return name
+		}
+	}
+	return ""
+}
