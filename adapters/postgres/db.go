@@ -201,7 +201,8 @@ func inTx(ctx context.Context, db *sql.DB, op string, fn func(tx *sql.Tx) error)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return dbError(op, err)
+		// A deadline that passed mid-transaction can surface as sql.ErrTxDone; keep the reason.
+		return dbError(op, errors.Join(err, ctx.Err()))
 	}
 	return nil
 }

@@ -18,8 +18,9 @@ var (
 	testURL string
 )
 
-// racePool is enough connections for the simultaneous-entry tests to press on the database
-// at once, while leaving room under max_connections for the packages tested beside this one.
+// racePool is how many connections the simultaneous-entry tests press on the database with,
+// split over two pools as two app instances would be; it leaves room under max_connections
+// (100 here) for the packages tested beside this one.
 const racePool = 50
 
 func TestMain(m *testing.M) {
@@ -40,7 +41,7 @@ func run(m *testing.M) int {
 	testURL = d.URL
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	testDB, err = postgres.Open(ctx, d.URL, postgres.Options{MaxOpenConns: racePool})
+	testDB, err = postgres.Open(ctx, d.URL, postgres.Options{MaxOpenConns: 10})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
