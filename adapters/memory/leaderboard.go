@@ -18,7 +18,7 @@ type Leaderboard struct {
 	mu     sync.Mutex
 	totals map[int64]int64
 	ready  bool
-	build  map[int64]int64 // non-nil while a rebuild runs; SetTotal writes here too
+	build  map[int64]int64  // non-nil while a rebuild runs; SetTotal writes here too
 	cache  []raids.Standing // the ranking of totals, until they change
 	places map[int64]int    // user id → index in cache
 }

@@ -3,7 +3,9 @@
 // failure becomes ports.ErrUnavailable and the core falls back instead of waiting.
 //
 // The Lua scripts touch keys they read from other keys (the rebuild's build key), so the
-// adapters need a single Redis server, not Redis Cluster.
+// adapters need a single Redis server, not Redis Cluster. Redis must not evict keys that have
+// no expiry (maxmemory-policy noeviction or volatile-*): the ranking set has none, and losing
+// it without its ready marker would look like an empty ranking.
 package redis
 
 import (

@@ -101,9 +101,6 @@ func (l *Leaderboard) SetTotal(ctx context.Context, userID, total int64) error {
 
 // Top returns up to n players in ranking order with their competition rankings.
 func (l *Leaderboard) Top(ctx context.Context, n int) ([]raids.Standing, error) {
-	if n <= 0 {
-		n = 0
-	}
 	var ready *goredis.IntCmd
 	var top *goredis.ZSliceCmd
 	_, err := l.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
