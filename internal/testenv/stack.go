@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
 )
 
 // The package's database, made by Main.
@@ -74,6 +76,10 @@ type StackOptions struct {
 	KeepData bool
 	// Logger receives the app's logs; nil discards them.
 	Logger *slog.Logger
+	// Metrics counts what the use cases do; nil counts nothing.
+	Metrics ports.GameMetrics
+	// Observe wraps every routed request (the metrics middleware); nil adds nothing.
+	Observe func(route string, next http.Handler) http.Handler
 }
 
 // Stack is a whole Boss Raid instance over the package's Postgres database and a Redis
@@ -159,6 +165,7 @@ func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error
 		Totals:        postgres.NewTotals(db),
 		Events:        redis.NewEvents(rdb),
 		BossSource:    bossdata.New("", nil),
+		Metrics:       opts.Metrics,
 		Logger:        log,
 	}, settings, boss)
 	if err != nil {
@@ -172,6 +179,7 @@ func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error
 	}
 	st.HTTP = httpserver.New(httpserver.Config{
 		App: a, Images: postgres.NewImages(db), Logger: log, FrontDoors: frontDoors,
+		Observe: opts.Observe,
 		Checks: []httpserver.Check{
 			{Name: "postgres", Ping: db.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, rdb) }},
