@@ -122,7 +122,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 
 func setDefault(runtime map[string]string, name string, d time.Duration) {
 	if _, ok := runtime[name]; !ok {
-		runtime[name] = strconv.FormatInt(d.Milliseconds(), 10) // Postgres reads a bare number as ms
+		// Postgres reads a bare number as ms, and 0 as "no limit", so never round down to 0.
+		runtime[name] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
 	}
 }
 
