@@ -122,7 +122,7 @@ func (l *Leaderboard) Rebuild(ctx context.Context, src ports.TotalsSource) (int,
 	defer l.mu.Unlock()
 	if err != nil {
 		l.build = nil
-		return 0, fmt.Errorf("rebuild ranking: %w", err)
+		return 0, err
 	}
 	l.totals, l.build, l.ready, l.cache = l.build, nil, true, nil
 	return len(l.totals), nil

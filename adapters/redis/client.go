@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -28,7 +29,16 @@ const (
 	ioTimeout      = time.Second
 	poolTimeout    = time.Second
 	commandRetries = 1
+	// callTimeout bounds one adapter call whatever go-redis does inside it: against a Redis
+	// that accepts connections but never answers, a pipeline with its retries and connection
+	// handshake would otherwise take about four read timeouts.
+	callTimeout = 1500 * time.Millisecond
 )
+
+// bounded is ctx limited to one call's time.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
+}
 
 // Open connects to the Redis at url (redis://[user:pass@]host:port/db; query options such as
 // dial_timeout override the short defaults) and pings it. A bad URL is an error of its own.
@@ -63,15 +73,30 @@ func Open(ctx context.Context, url string) (*goredis.Client, error) {
 	}
 	opts.ContextTimeoutEnabled = true
 	c := goredis.NewClient(opts)
-	if err := c.Ping(ctx).Err(); err != nil {
-		return c, fmt.Errorf("redis at %s: %w", opts.Addr, mapErr(err))
+	if err := Ping(ctx, c); err != nil {
+		return c, fmt.Errorf("redis at %s: %w", opts.Addr, err)
 	}
 	return c, nil
 }
 
 // Ping reports whether Redis answers, for readiness checks.
 func Ping(ctx context.Context, c *goredis.Client) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return mapErr(c.Ping(ctx).Err())
+}
+
+// LogTo sends go-redis's own messages (one per failed dial while Redis is down) to log at
+// debug level: the app already reports each failure once, with its context. It is global to
+// go-redis, so call it once at start.
+func LogTo(log *slog.Logger) {
+	goredis.SetLogger(redisLog{log})
+}
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
 
 // mapErr is the one place that decides which Redis failures mean "unavailable". redis.Nil

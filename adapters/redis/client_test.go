@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +20,45 @@ import (
 
 // Nothing listens on port 1: every adapter must say "unavailable" at once, not hang.
 func TestUnreachableRedisIsUnavailableQuickly(t *testing.T) {
+	checkUnavailable(t, "redis://127.0.0.1:1/0")
+}
+
+// A Redis that takes connections and never answers (stopped, overloaded, cut off) must cost
+// a bounded wait, not one per go-redis retry.
+func TestSilentRedisIsUnavailableQuickly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, conn)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, conn := range held {
+			_ = conn.Close()
+		}
+	})
+	checkUnavailable(t, "redis://"+ln.Addr().String()+"/0")
+}
+
+func checkUnavailable(t *testing.T, url string) {
+	t.Helper()
 	ctx := context.Background()
 	start := time.Now()
-	c, err := redis.Open(ctx, "redis://127.0.0.1:1/0")
+	c, err := redis.Open(ctx, url)
 	if c == nil || !errors.Is(err, ports.ErrUnavailable) {
 		t.Fatalf("Open: %v, %v; want a client and ErrUnavailable", c, err)
 	}
@@ -51,13 +89,20 @@ func TestUnreachableRedisIsUnavailableQuickly(t *testing.T) {
 		},
 		"Ping": func() error { return redis.Ping(ctx, c) },
 	}
+	// All at once, as requests arrive on a server; each must still give up in time.
+	var wg sync.WaitGroup
 	for name, call := range calls {
-		start := time.Now()
-		if err := call(); !errors.Is(err, ports.ErrUnavailable) {
-			t.Errorf("%s: got %v, want ErrUnavailable", name, err)
-		}
-		checkQuick(t, name, start)
+		wg.Go(func() {
+			start := time.Now()
+			err := call()
+			if !errors.Is(err, ports.ErrUnavailable) {
+				t.Errorf("%s: got %v, want ErrUnavailable", name, err)
+			}
+			t.Logf("%s: %v after %v", name, err, time.Since(start).Round(time.Millisecond))
+			checkQuick(t, name, start)
+		})
 	}
+	wg.Wait()
 }
 
 func checkQuick(t *testing.T, what string, start time.Time) {

@@ -45,6 +45,8 @@ func (ev *Events) Publish(ctx context.Context, e ports.Event) error {
 	if err != nil {
 		return fmt.Errorf("redis: encode event: %w", err)
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return mapErr(ev.c.Publish(ctx, eventsChannel, msg).Err())
 }
 
@@ -52,9 +54,8 @@ func (ev *Events) Publish(ctx context.Context, e ports.Event) error {
 // after it returns is delivered. The channel closes when ctx ends or the subscription breaks;
 // the caller subscribes again.
 func (ev *Events) Subscribe(ctx context.Context) (<-chan ports.Event, error) {
-	ps := ev.c.Subscribe(ctx, eventsChannel)
-	if err := confirm(ctx, ps, ev.c.Options().ReadTimeout); err != nil {
-		_ = ps.Close()
+	ps, err := ev.subscribe(ctx)
+	if err != nil {
 		return nil, err
 	}
 	out := make(chan ports.Event, 16)
@@ -62,18 +63,27 @@ func (ev *Events) Subscribe(ctx context.Context) (<-chan ports.Event, error) {
 	return out, nil
 }
 
-func confirm(ctx context.Context, ps *goredis.PubSub, timeout time.Duration) error {
-	msg, err := ps.ReceiveTimeout(ctx, max(timeout, time.Second))
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+func (ev *Events) subscribe(ctx context.Context) (*goredis.PubSub, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	bctx, cancel := bounded(ctx)
+	defer cancel()
+	ps := ev.c.Subscribe(bctx, eventsChannel)
+	msg, err := ps.ReceiveTimeout(bctx, callTimeout)
+	if err == nil {
+		if _, ok := msg.(*goredis.Subscription); !ok {
+			err = fmt.Errorf("redis: unexpected %T while subscribing", msg)
 		}
-		return mapErr(err)
 	}
-	if _, ok := msg.(*goredis.Subscription); !ok {
-		return fmt.Errorf("redis: unexpected %T while subscribing", msg)
+	if err != nil {
+		_ = ps.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, mapErr(err)
 	}
-	return nil
+	return ps, nil
 }
 
 func (ev *Events) relay(ctx context.Context, ps *goredis.PubSub, out chan<- ports.Event) {

@@ -94,6 +94,8 @@ func (l *Leaderboard) SetTotal(ctx context.Context, userID, total int64) error {
 	if total > MaxExactTotal {
 		return fmt.Errorf("redis: set total: %d is beyond what the ranking holds exactly", total)
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	err := setTotalScript.Run(ctx, l.c, []string{rankingKey, rebuildKey},
 		total, member(userID), l.lockTTL.Milliseconds()).Err()
 	return mapErr(err)
@@ -101,6 +103,8 @@ func (l *Leaderboard) SetTotal(ctx context.Context, userID, total int64) error {
 
 // Top returns up to n players in ranking order with their competition rankings.
 func (l *Leaderboard) Top(ctx context.Context, n int) ([]raids.Standing, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	var ready *goredis.IntCmd
 	var top *goredis.ZSliceCmd
 	_, err := l.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
@@ -149,6 +153,8 @@ func (l *Leaderboard) StandingOf(ctx context.Context, userID int64) (raids.Stand
 	if userID <= 0 {
 		return raids.Standing{}, raids.ErrPlayerNotInRanks
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	res, err := standingScript.Run(ctx, l.c, []string{rankingKey, readyKey}, member(userID)).Slice()
 	switch {
 	case errors.Is(err, goredis.Nil):
@@ -214,10 +220,9 @@ func (l *Leaderboard) Rebuild(ctx context.Context, src ports.TotalsSource) (int,
 	giveUp := time.Now().Add(l.maxWait)
 	for {
 		build := newBuildKey()
-		gen, err := acquireScript.Run(ctx, l.c, []string{rebuildKey, generationKey, build},
-			l.lockTTL.Milliseconds()).Int64()
+		gen, err := l.acquire(ctx, build)
 		if err != nil {
-			return 0, mapErr(err)
+			return 0, err
 		}
 		if gen > 0 {
 			return l.build(ctx, src, build, gen)
@@ -230,22 +235,35 @@ func (l *Leaderboard) Rebuild(ctx context.Context, src ports.TotalsSource) (int,
 			return 0, err
 		}
 		if done > asked {
-			n, err := l.c.ZCard(ctx, rankingKey).Result()
-			return int(n), mapErr(err)
+			return l.players(ctx)
 		}
 	}
+}
+
+func (l *Leaderboard) acquire(ctx context.Context, build string) (int64, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	gen, err := acquireScript.Run(ctx, l.c, []string{rebuildKey, generationKey, build},
+		l.lockTTL.Milliseconds()).Int64()
+	return gen, mapErr(err)
+}
+
+func (l *Leaderboard) players(ctx context.Context) (int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	n, err := l.c.ZCard(ctx, rankingKey).Result()
+	return int(n), mapErr(err)
 }
 
 func (l *Leaderboard) build(ctx context.Context, src ports.TotalsSource, build string, gen int64) (n int, err error) {
 	defer func() {
 		if err != nil {
 			// Best effort: the lock and the build set expire by themselves anyway.
-			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			cleanup, cancel := bounded(context.WithoutCancel(ctx))
 			defer cancel()
 			_ = abandonScript.Run(cleanup, l.c, []string{rebuildKey, build}).Err()
 		}
 	}()
-	ttl := l.lockTTL.Milliseconds()
 	err = src.EachTotal(ctx, l.batch, func(totals []raids.Total) error {
 		players := make([]goredis.Z, 0, len(totals))
 		for _, t := range totals {
@@ -257,22 +275,35 @@ func (l *Leaderboard) build(ctx context.Context, src ports.TotalsSource, build s
 			}
 			players = append(players, goredis.Z{Score: float64(t.TotalScore), Member: member(t.UserID)})
 		}
-		pipe := l.c.Pipeline()
-		if len(players) > 0 {
-			pipe.ZAddGT(ctx, build, players...)
-		}
-		kept := keepScript.Eval(ctx, pipe, []string{rebuildKey, build}, ttl)
-		if _, err := pipe.Exec(ctx); err != nil {
-			return mapErr(err)
-		}
-		if kept.Val() != int64(1) {
-			return errRebuildLost
-		}
-		return nil
+		return l.addBatch(ctx, build, players)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("rebuild ranking: %w", err)
+		return 0, err
 	}
+	return l.swap(ctx, build, gen)
+}
+
+// addBatch writes players into the build set and renews the lock, in one round trip.
+func (l *Leaderboard) addBatch(ctx context.Context, build string, players []goredis.Z) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	pipe := l.c.Pipeline()
+	if len(players) > 0 {
+		pipe.ZAddGT(ctx, build, players...)
+	}
+	kept := keepScript.Eval(ctx, pipe, []string{rebuildKey, build}, l.lockTTL.Milliseconds())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return mapErr(err)
+	}
+	if kept.Val() != int64(1) {
+		return errRebuildLost
+	}
+	return nil
+}
+
+func (l *Leaderboard) swap(ctx context.Context, build string, gen int64) (int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	count, err := swapScript.Run(ctx, l.c, []string{rebuildKey, build, rankingKey, readyKey}, gen).Int64()
 	if err != nil {
 		return 0, mapErr(err)
@@ -287,11 +318,11 @@ func (l *Leaderboard) waitForRebuild(ctx context.Context, giveUp time.Time) erro
 	t := time.NewTicker(rebuildPollWait)
 	defer t.Stop()
 	for {
-		running, err := l.c.Exists(ctx, rebuildKey).Result()
+		running, err := l.rebuildRunning(ctx)
 		if err != nil {
-			return mapErr(err)
+			return err
 		}
-		if running == 0 {
+		if !running {
 			return nil
 		}
 		if time.Now().After(giveUp) {
@@ -305,8 +336,17 @@ func (l *Leaderboard) waitForRebuild(ctx context.Context, giveUp time.Time) erro
 	}
 }
 
+func (l *Leaderboard) rebuildRunning(ctx context.Context) (bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	n, err := l.c.Exists(ctx, rebuildKey).Result()
+	return n > 0, mapErr(err)
+}
+
 // generation reads a rebuild number kept under key; 0 when there is none.
 func (l *Leaderboard) generation(ctx context.Context, key string) (int64, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	n, err := l.c.Get(ctx, key).Int64()
 	if errors.Is(err, goredis.Nil) {
 		return 0, nil

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"testing"
 
@@ -18,6 +19,7 @@ const redisDB = 1
 var testClient *goredis.Client
 
 func TestMain(m *testing.M) {
+	redis.LogTo(slog.New(slog.DiscardHandler)) // the outage tests would print a line per dial
 	c, err := testenv.Redis(redisDB)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

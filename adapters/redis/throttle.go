@@ -38,12 +38,16 @@ func (t *Throttle) AddFailure(ctx context.Context, key string, window time.Durat
 	if window < time.Millisecond {
 		return fmt.Errorf("redis: throttle window %v is shorter than a millisecond", window)
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	err := addFailureScript.Run(ctx, t.c, []string{throttlePrefix + key}, window.Milliseconds()).Err()
 	return mapErr(err)
 }
 
 // Failures returns key's count in its current window and the time left in it.
 func (t *Throttle) Failures(ctx context.Context, key string) (int, time.Duration, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	var count *goredis.StringCmd
 	var left *goredis.DurationCmd
 	_, err := t.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
@@ -67,5 +71,7 @@ func (t *Throttle) Failures(ctx context.Context, key string) (int, time.Duration
 
 // Reset forgets key's failures.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return mapErr(t.c.Del(ctx, throttlePrefix+key).Err())
 }
