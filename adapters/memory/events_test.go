@@ -8,7 +8,7 @@ import (
 )
 
 func TestEventsContract(t *testing.T) {
-	portstest.Events(t, func(*testing.T) (ports.Events, ports.Events) {
+	portstest.RunEvents(t, func(*testing.T) (ports.Events, ports.Events) {
 		ev := NewEvents()
 		return ev, ev
 	})

@@ -11,7 +11,7 @@ import (
 )
 
 func TestLeaderboardContract(t *testing.T) {
-	portstest.Leaderboard(t, func(*testing.T) ports.Leaderboard { return NewLeaderboard() })
+	portstest.RunLeaderboard(t, func(*testing.T) ports.Leaderboard { return NewLeaderboard() })
 }
 
 func TestLeaderboardForgetIsNotRankedUntilRebuilt(t *testing.T) {

@@ -34,7 +34,7 @@ func (c *fakeClock) pass(d time.Duration) {
 }
 
 func TestThrottleContract(t *testing.T) {
-	portstest.Throttle(t, func(*testing.T) (ports.Throttle, func(time.Duration)) {
+	portstest.RunThrottle(t, func(*testing.T) (ports.Throttle, func(time.Duration)) {
 		clock := newFakeClock()
 		return NewThrottle(clock), clock.pass
 	})

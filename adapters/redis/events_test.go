@@ -14,7 +14,7 @@ import (
 
 // Publisher and subscriber have clients of their own, as two instances of the app do.
 func TestEventsContract(t *testing.T) {
-	portstest.Events(t, func(t *testing.T) (ports.Events, ports.Events) {
+	portstest.RunEvents(t, func(t *testing.T) (ports.Events, ports.Events) {
 		return redis.NewEvents(openClient(t)), redis.NewEvents(openClient(t))
 	})
 }

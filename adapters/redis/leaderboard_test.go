@@ -18,7 +18,7 @@ import (
 )
 
 func TestLeaderboardContract(t *testing.T) {
-	portstest.Leaderboard(t, func(t *testing.T) ports.Leaderboard {
+	portstest.RunLeaderboard(t, func(t *testing.T) ports.Leaderboard {
 		return redis.NewLeaderboard(emptyRedis(t))
 	})
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func TestThrottleContract(t *testing.T) {
-	portstest.Throttle(t, func(t *testing.T) (ports.Throttle, func(time.Duration)) {
+	portstest.RunThrottle(t, func(t *testing.T) (ports.Throttle, func(time.Duration)) {
 		return redis.NewThrottle(emptyRedis(t)), time.Sleep
 	})
 }

@@ -12,10 +12,10 @@ import (
 // eventWait bounds how long an event may take to arrive.
 const eventWait = 3 * time.Second
 
-// Events runs the contract of ports.Events. newEvents is called once per subtest and returns
+// RunEvents runs the contract of ports.Events. newEvents is called once per subtest and returns
 // two handles on one fan-out: events published through the first reach subscriptions made
 // through the second (for Redis, two instances with their own clients).
-func Events(t *testing.T, newEvents func(t *testing.T) (publisher, subscriber ports.Events)) {
+func RunEvents(t *testing.T, newEvents func(t *testing.T) (publisher, subscriber ports.Events)) {
 	t.Run("every subscriber gets every event in order", func(t *testing.T) {
 		pub, sub := newEvents(t)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -1,5 +1,3 @@
-// Package portstest holds one contract suite per port. Every adapter of a port runs the same
-// suite, so the in-memory twins used by the use-case tests behave like the real thing.
 package portstest
 
 import (
@@ -44,9 +42,9 @@ func (s Totals) EachTotal(ctx context.Context, batch int, fn func([]raids.Total)
 	return nil
 }
 
-// Leaderboard runs the contract of ports.Leaderboard. newLeaderboard is called once per
+// RunLeaderboard runs the contract of ports.Leaderboard. newLeaderboard is called once per
 // subtest and returns an empty leaderboard that was never rebuilt.
-func Leaderboard(t *testing.T, newLeaderboard func(t *testing.T) ports.Leaderboard) {
+func RunLeaderboard(t *testing.T, newLeaderboard func(t *testing.T) ports.Leaderboard) {
 	ctx := context.Background()
 
 	t.Run("not ranked before the first rebuild", func(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 // time (Redis) can let it pass by sleeping.
 const ThrottleWindow = 600 * time.Millisecond
 
-// Throttle runs the contract of ports.Throttle. newThrottle is called once per subtest and
+// RunThrottle runs the contract of ports.Throttle. newThrottle is called once per subtest and
 // returns an empty throttle and a function that lets d pass for it: a sleep for an adapter
 // on real time, moving a fake clock for one on a ports.Clock.
-func Throttle(t *testing.T, newThrottle func(t *testing.T) (ports.Throttle, func(d time.Duration))) {
+func RunThrottle(t *testing.T, newThrottle func(t *testing.T) (ports.Throttle, func(d time.Duration))) {
 	ctx := context.Background()
 	const w = ThrottleWindow
 	const long = time.Hour // for checks that let no time pass, so a slow machine cannot fail them
