@@ -1,0 +1,295 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Admin is the ports.AdminStore on the raids and users tables. Every list reads one keyset
+// page through an index (see migrations 00002 and 00003), so its cost does not grow with the
+// number of rows before it; statuses are judged by now() as the raid store judges them.
+type Admin struct {
+	db *sql.DB
+}
+
+// NewAdmin returns the admin queries on db.
+func NewAdmin(db *sql.DB) *Admin { return &Admin{db: db} }
+
+var _ ports.AdminStore = (*Admin)(nil)
+
+// query collects the conditions and arguments of one statement.
+type query struct {
+	conds []string
+	args  []any
+}
+
+// arg adds v as the next argument and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *query) where(cond string) { q.conds = append(q.conds, cond) }
+
+// whereClause is "WHERE a AND b …", or "" without conditions.
+func (q *query) whereClause() string {
+	if len(q.conds) == 0 {
+		return ""
+	}
+	return "WHERE " + strings.Join(q.conds, " AND ")
+}
+
+// likePrefix is a LIKE pattern matching strings that begin with s, taken literally.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// Each status as it stands now, in conditions that can use the indexes on raids: in progress
+// is at most one row (the raids_one_in_progress index), and an in-progress row past its
+// deadline is a failed raid.
+const (
+	sqlInProgress = `(r.status = 'in_progress' AND r.deadline > now())`
+	sqlSuccess    = `(r.status = 'success')`
+	sqlFail       = `(r.status = 'fail' OR (r.status = 'in_progress' AND r.deadline <= now()))`
+)
+
+// filterRaids adds the conditions of f on the raids aliased r.
+func (q *query) filterRaids(f ports.RaidFilter) {
+	if f.UserID != 0 {
+		q.where("r.user_id = " + q.arg(f.UserID))
+	}
+	if f.Player != "" {
+		key := users.NicknameKey(f.Player)
+		if f.PlayerExact {
+			q.where("r.user_id IN (SELECT id FROM users WHERE nickname_key = " + q.arg(key) + ")")
+		} else {
+			q.where("r.user_id IN (SELECT id FROM users WHERE nickname_key LIKE " + q.arg(likePrefix(key)) + ")")
+		}
+	}
+	switch f.Status {
+	case raids.StatusInProgress:
+		q.where(sqlInProgress)
+	case raids.StatusSuccess:
+		q.where(sqlSuccess)
+	case raids.StatusFail:
+		q.where(sqlFail)
+	}
+	if f.Level != nil {
+		q.where("r.level = " + q.arg(*f.Level))
+	}
+	if !f.From.IsZero() {
+		q.where("r.enter_time >= " + q.arg(f.From))
+	}
+	if !f.To.IsZero() {
+		q.where("r.enter_time < " + q.arg(f.To))
+	}
+}
+
+// ListRaids reads one page of raids through the index of its order: raids_enter_time for the
+// time orders, raids_score for the score order (raids_user_enter when one player is asked for).
+func (s *Admin) ListRaids(ctx context.Context, rq ports.RaidQuery) ([]raids.Raid, error) {
+	var q query
+	q.filterRaids(rq.Filter)
+	var keyCols, keyVals string
+	desc := true
+	switch rq.Order {
+	case ports.RaidsNewestFirst, ports.RaidsOldestFirst:
+		keyCols = "r.enter_time, r.id"
+		desc = rq.Order == ports.RaidsNewestFirst
+		if rq.After != nil {
+			keyVals = q.arg(rq.After.EnterTime) + "::timestamptz, " + q.arg(rq.After.ID) + "::bigint"
+		}
+	case ports.RaidsBestScoreFirst:
+		keyCols = "r.score, r.id"
+		if rq.After != nil {
+			keyVals = q.arg(rq.After.Score) + "::integer, " + q.arg(rq.After.ID) + "::bigint"
+		}
+	default:
+		return nil, errors.New("list raids: no order")
+	}
+	if rq.Backward {
+		desc = !desc
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if rq.After != nil {
+		q.where("(" + keyCols + ") " + op + " (" + keyVals + ")")
+	}
+	orderBy := strings.ReplaceAll(keyCols, ",", " "+dir+",") + " " + dir
+	limit := q.arg(max(rq.Limit, 0))
+
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT `+raidColumns+`, now()
+		FROM raids r JOIN users u ON u.id = r.user_id
+		`+q.whereClause()+`
+		ORDER BY `+orderBy+`
+		LIMIT `+limit, q.args...)
+	if err != nil {
+		return nil, dbError("list raids", err)
+	}
+	defer rows.Close()
+	out := make([]raids.Raid, 0, max(rq.Limit, 0))
+	for rows.Next() {
+		var now time.Time
+		r, err := scanRaid(rows, &now)
+		if err != nil {
+			return nil, dbError("list raids", err)
+		}
+		out = append(out, r.At(now.UTC()))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("list raids", err)
+	}
+	return out, nil
+}
+
+// statusCounts are the columns of ports.RaidCounts over the raids aliased r.
+const statusCounts = `count(*) FILTER (WHERE ` + sqlInProgress + `) AS in_progress,
+	count(*) FILTER (WHERE ` + sqlSuccess + `) AS success,
+	count(*) FILTER (WHERE ` + sqlFail + `) AS fail`
+
+// CountRaids counts the raids matching f by their status now.
+func (s *Admin) CountRaids(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
+	var q query
+	q.filterRaids(f)
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var c ports.RaidCounts
+	err := s.db.QueryRowContext(ctx, `SELECT `+statusCounts+` FROM raids r `+q.whereClause(), q.args...).
+		Scan(&c.InProgress, &c.Success, &c.Fail)
+	if err != nil {
+		return ports.RaidCounts{}, dbError("count raids", err)
+	}
+	return c, nil
+}
+
+// TopRaiders counts the matching raids per player first and looks up only the winners' nicknames.
+func (s *Admin) TopRaiders(ctx context.Context, f ports.RaidFilter, n int) ([]ports.PlayerRaidCount, error) {
+	var q query
+	q.filterRaids(f)
+	limit := q.arg(max(n, 0))
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `
+		WITH c AS (
+			SELECT r.user_id, count(*) AS raids, `+statusCounts+`
+			FROM raids r `+q.whereClause()+`
+			GROUP BY r.user_id
+			ORDER BY count(*) DESC, r.user_id
+			LIMIT `+limit+`)
+		SELECT c.user_id, u.nickname, c.in_progress, c.success, c.fail
+		FROM c JOIN users u ON u.id = c.user_id
+		ORDER BY c.raids DESC, c.user_id`, q.args...)
+	if err != nil {
+		return nil, dbError("top raiders", err)
+	}
+	defer rows.Close()
+	out := []ports.PlayerRaidCount{}
+	for rows.Next() {
+		var pc ports.PlayerRaidCount
+		if err := rows.Scan(&pc.UserID, &pc.Nickname, &pc.Raids.InProgress, &pc.Raids.Success, &pc.Raids.Fail); err != nil {
+			return nil, dbError("top raiders", err)
+		}
+		out = append(out, pc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("top raiders", err)
+	}
+	return out, nil
+}
+
+// ListPlayers reads one page of players by id (users' primary key) or by total (users_total),
+// a search going through the prefix indexes on nickname_key and email. Raids are counted for
+// the page's players only.
+func (s *Admin) ListPlayers(ctx context.Context, pq ports.PlayerQuery) ([]ports.PlayerRow, error) {
+	var q query
+	if search := strings.TrimSpace(pq.Search); search != "" {
+		q.where("(u.nickname_key LIKE " + q.arg(likePrefix(users.NicknameKey(search))) +
+			" OR u.email LIKE " + q.arg(likePrefix(users.NormalizeEmail(search))) + ")")
+	}
+	var keyCols, keyVals string
+	desc := true
+	switch pq.Order {
+	case ports.PlayersNewestFirst:
+		keyCols = "u.id"
+		if pq.After != nil {
+			keyVals = q.arg(pq.After.ID) + "::bigint"
+		}
+	case ports.PlayersBestTotalFirst:
+		keyCols = "u.total_score, u.id"
+		if pq.After != nil {
+			keyVals = q.arg(pq.After.TotalScore) + "::bigint, " + q.arg(pq.After.ID) + "::bigint"
+		}
+	default:
+		return nil, errors.New("list players: no order")
+	}
+	if pq.Backward {
+		desc = !desc
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if pq.After != nil {
+		q.where("(" + keyCols + ") " + op + " (" + keyVals + ")")
+	}
+	orderBy := strings.ReplaceAll(keyCols, ",", " "+dir+",") + " " + dir
+	limit := q.arg(max(pq.Limit, 0))
+
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT u.id, u.email, u.nickname, u.phone, coalesce(pi.key, ''), u.role, u.token_version,
+			u.total_score, u.created_at, (SELECT count(*) FROM raids r WHERE r.user_id = u.id)
+		FROM users u LEFT JOIN profile_images pi ON pi.user_id = u.id
+		`+q.whereClause()+`
+		ORDER BY `+orderBy+`
+		LIMIT `+limit, q.args...)
+	if err != nil {
+		return nil, dbError("list players", err)
+	}
+	defer rows.Close()
+	out := make([]ports.PlayerRow, 0, max(pq.Limit, 0))
+	for rows.Next() {
+		var row ports.PlayerRow
+		u := &row.User
+		var role string
+		if err := rows.Scan(&u.ID, &u.Email, &u.Nickname, &u.Phone, &u.ProfileImage, &role, &u.TokenVersion,
+			&u.TotalScore, &u.CreatedAt, &row.RaidCount); err != nil {
+			return nil, dbError("list players", err)
+		}
+		if u.Role, err = users.ParseRole(role); err != nil {
+			return nil, fmt.Errorf("list players: %w", err)
+		}
+		u.CreatedAt = u.CreatedAt.UTC()
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("list players", err)
+	}
+	return out, nil
+}
+
+// CountPlayers counts every registered player.
+func (s *Admin) CountPlayers(ctx context.Context) (int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, dbError("count players", err)
+	}
+	return n, nil
+}
