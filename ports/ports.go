@@ -211,3 +211,30 @@ type GameMetrics interface {
 	EnterRefusedBusy()
 	RankingRebuilt(players int, took time.Duration)
 }
+
+// ChangeKind says what a Change is about.
+type ChangeKind int
+
+const (
+	// ChangesFollowed: the feed is connected; changes from now on will be reported.
+	ChangesFollowed ChangeKind = iota + 1
+	// ChangesLost: the feed is disconnected; changes may go unreported until ChangesFollowed.
+	ChangesLost
+	// PlayerChanged: a player's token version or role changed (sign-out, admin grant).
+	PlayerChanged
+	// RaidChanged: a raid was entered or its status changed.
+	RaidChanged
+)
+
+// Change is one committed change to players or raids, made by any instance.
+type Change struct {
+	Kind   ChangeKind
+	UserID int64 // for PlayerChanged
+}
+
+// ChangeFeed reports committed changes so instances can cache what changes rarely.
+type ChangeFeed interface {
+	// Follow calls fn for every change until ctx ends, in order, from one goroutine. It starts
+	// with ChangesLost and reports ChangesFollowed once connected.
+	Follow(ctx context.Context, fn func(Change))
+}

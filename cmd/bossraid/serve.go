@@ -126,6 +126,7 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, er
 		Totals:        postgres.NewTotals(d.db),
 		Events:        redis.NewEvents(d.redis),
 		BossSource:    boss,
+		Changes:       postgres.NewChangeFeed(d.cfg.DatabaseURL, d.log),
 		Logger:        d.log,
 	}, settings, data)
 }

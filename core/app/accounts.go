@@ -219,17 +219,23 @@ func (a *App) Authenticate(ctx context.Context, accessToken string) (Player, err
 // PlayerByID returns the player if their token version is still version; a session that
 // outlived a sign-out or a deleted account is ErrUnauthenticated.
 func (a *App) PlayerByID(ctx context.Context, id, version int64) (Player, error) {
-	u, err := a.Users.UserByID(ctx, id)
-	if errors.Is(err, users.ErrNotFound) {
-		return Player{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Player{}, err
+	u, ok := a.hot.player(id)
+	if !ok {
+		gen, _ := a.hot.generation()
+		var err error
+		u, err = a.Users.UserByID(ctx, id)
+		if errors.Is(err, users.ErrNotFound) {
+			return Player{}, ErrUnauthenticated
+		}
+		if err != nil {
+			return Player{}, err
+		}
+		a.hot.storePlayer(gen, u)
+		a.nicknames.Store(u.ID, u.Nickname)
 	}
 	if u.TokenVersion != version {
 		return Player{}, ErrUnauthenticated
 	}
-	a.nicknames.Store(u.ID, u.Nickname)
 	return Player{ID: u.ID, Nickname: u.Nickname, Role: u.Role, TokenVersion: u.TokenVersion}, nil
 }
 
@@ -291,6 +297,7 @@ func (a *App) SignOut(ctx context.Context, p Player, refreshToken string) error 
 // SignOutEverywhere kills every token and session of the player.
 func (a *App) SignOutEverywhere(ctx context.Context, p Player) error {
 	_, err := a.Sessions.EndAllSessions(ctx, p.ID)
+	a.hot.forgetPlayer(p.ID) // other instances hear of it from the change feed
 	return err
 }
 

@@ -46,6 +46,7 @@ type Deps struct {
 	Throttle      ports.Throttle
 	LocalThrottle ports.Throttle
 	Raids         ports.RaidStore
+	Admin         ports.AdminStore // the admin pages' questions over every raid and player
 	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
 	Leaderboard ports.Leaderboard
 	Totals      interface {
@@ -55,7 +56,9 @@ type Deps struct {
 	Events     ports.Events
 	BossSource ports.BossDataSource
 	Metrics    ports.GameMetrics // nil counts nothing
-	Logger     *slog.Logger
+	// Changes lets the app cache token checks and raid status; nil disables the cache.
+	Changes ports.ChangeFeed
+	Logger  *slog.Logger
 }
 
 // App is the set of use cases. Build it with New; it is safe for concurrent use.
@@ -65,6 +68,7 @@ type App struct {
 
 	boss      atomic.Pointer[raids.BossData]
 	changes   changeFeed
+	hot       hotCache
 	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
 
 	rebuilding    atomic.Bool // a leaderboard rebuild is running in this process

@@ -20,6 +20,7 @@ func (a *App) EnterRaid(ctx context.Context, p Player, level int) (raids.Raid, e
 		return raids.Raid{}, Invalid("level", fmt.Sprintf("level %d is not a level of the boss raid", level))
 	}
 	r, err := a.Raids.EnterRaid(ctx, p.ID, lvl, boss.TimeLimit)
+	a.hot.forgetRaid()
 	if errors.Is(err, raids.ErrBusy) {
 		a.Metrics.EnterRefusedBusy()
 	}
@@ -45,6 +46,7 @@ func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (
 	r, total, err := a.Raids.UpdateRaid(ctx, raidID, func(r raids.Raid, now time.Time) (raids.Raid, error) {
 		return r.End(p.ID, level, now)
 	})
+	a.hot.forgetRaid()
 	switch {
 	case errors.Is(err, raids.ErrLevelMismatch):
 		return RaidResult{}, &ValidationError{Fields: map[string]string{"level": "level does not match the raid's level"}}
@@ -71,11 +73,21 @@ type RaidStatus struct {
 // Status tells whether the raid is free; an expired raid counts as over.
 func (a *App) Status(ctx context.Context) (RaidStatus, error) {
 	st := RaidStatus{CanEnter: true, TimeLimit: a.BossData().TimeLimit}
-	r, ok, err := a.Raids.CurrentRaid(ctx)
-	if err != nil {
-		return RaidStatus{}, err
+	current, ok := a.hot.currentRaid(a.Clock.Now())
+	if !ok {
+		gen, _ := a.hot.generation()
+		r, inside, err := a.Raids.CurrentRaid(ctx)
+		if err != nil {
+			return RaidStatus{}, err
+		}
+		current = nil
+		if inside {
+			current = &r
+		}
+		a.hot.storeRaid(gen, current)
 	}
-	if ok {
+	if current != nil {
+		r := *current
 		st.CanEnter, st.Current, st.TimeLimit = false, &r, r.TimeLimit
 	}
 	return st, nil

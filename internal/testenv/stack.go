@@ -111,7 +111,7 @@ func NewStack(t testing.TB, opts StackOptions) *Stack {
 	} else if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := newStack(db.DB, rdb, opts)
+	st, err := newStack(db, rdb, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,8 @@ func Reset(t testing.TB, db *sql.DB) {
 	}
 }
 
-func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error) {
+func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, error) {
+	db := pkg.DB
 	boss := raids.DefaultBossData()
 	if opts.BossData != nil {
 		boss = *opts.BossData
@@ -166,6 +167,7 @@ func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error
 		Events:        redis.NewEvents(rdb),
 		BossSource:    bossdata.New("", nil),
 		Metrics:       opts.Metrics,
+		Changes:       postgres.NewChangeFeed(pkg.URL, log),
 		Logger:        log,
 	}, settings, boss)
 	if err != nil {
@@ -191,6 +193,16 @@ func newStack(db *sql.DB, rdb *goredis.Client, opts StackOptions) (*Stack, error
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Run(ctx, opts.SweepInterval) })
+	// Tests start when the instance hears other instances, as a production one soon does.
+	for deadline := time.Now().Add(5 * time.Second); !a.FollowingChanges(); {
+		if time.Now().After(deadline) {
+			st.Server.Close()
+			cancel()
+			wg.Wait()
+			return nil, fmt.Errorf("testenv: the change feed did not connect")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	st.close = func() {
 		close(stop)
 		st.Server.Close()

@@ -1,0 +1,447 @@
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Admin page sizes.
+const (
+	DefaultAdminPageSize = 50
+	MaxAdminPageSize     = 200
+	DefaultTopRaiders    = 20
+	MaxTopRaiders        = 100
+	// recentRaidsShown is how many of a player's raids their admin page lists.
+	recentRaidsShown = 20
+	// exportBatch is how many raids the CSV export reads per query: each batch is its own
+	// short query, so an export of millions of rows holds neither memory nor a snapshot.
+	exportBatch = 1000
+	// maxSearchLength bounds search and nickname filters; nothing longer can match.
+	maxSearchLength = 254
+)
+
+// requireAdmin refuses everyone but admins. The admin pages check it too; this is the
+// check that holds whatever front door calls.
+func requireAdmin(p Player) error {
+	if !p.IsAdmin() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// RaidListQuery asks for one page of raids. At most one of After and Before is set: the
+// page after the last row of the page before, or the page before the first row of the one after.
+type RaidListQuery struct {
+	Filter ports.RaidFilter
+	Order  ports.RaidOrder // zero: newest first
+	After  *ports.RaidKey
+	Before *ports.RaidKey
+	Limit  int // 0: DefaultAdminPageSize
+}
+
+// RaidList is one page of raids with the cursors of its neighbours.
+type RaidList struct {
+	Raids []raids.Raid
+	Order ports.RaidOrder
+	Limit int
+	Next  *ports.RaidKey // nil on the last page
+	Prev  *ports.RaidKey // nil on the first page
+}
+
+// ListRaids returns one page of every raid ever played, filtered and sorted; statuses are
+// judged by the deadline. ErrForbidden for non-admins; a bad query is a *ValidationError.
+func (a *App) ListRaids(ctx context.Context, p Player, q RaidListQuery) (RaidList, error) {
+	if err := requireAdmin(p); err != nil {
+		return RaidList{}, err
+	}
+	fields := checkRaidFilter(q.Filter)
+	if q.Order.IsZero() {
+		q.Order = ports.RaidsNewestFirst
+	}
+	limit, msg := pageSize(q.Limit, DefaultAdminPageSize, MaxAdminPageSize)
+	if msg != "" {
+		fields["limit"] = msg
+	}
+	if q.After != nil && q.Before != nil {
+		fields["after"] = "ask for the page after a raid or before one, not both"
+	}
+	if len(fields) > 0 {
+		return RaidList{}, &ValidationError{Fields: fields}
+	}
+	rows, prev, next, err := keysetPage(limit, q.After, q.Before, func(after *ports.RaidKey, backward bool, n int) ([]raids.Raid, error) {
+		return a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: q.Filter, Order: q.Order, After: after, Backward: backward, Limit: n})
+	}, ports.KeyOf)
+	if err != nil {
+		return RaidList{}, err
+	}
+	return RaidList{Raids: rows, Order: q.Order, Limit: limit, Prev: prev, Next: next}, nil
+}
+
+// keysetPage reads one page of limit rows: after the cursor after, or before the cursor
+// before (read backward and turned around), or the first page. One row more than the page
+// is read to know whether another page follows in the direction of travel; the other
+// direction has a page whenever a cursor brought us here.
+func keysetPage[T, K any](limit int, after, before *K, read func(after *K, backward bool, n int) ([]T, error), key func(T) K) (rows []T, prev, next *K, err error) {
+	keyOf := func(r T) *K { k := key(r); return &k }
+	if before != nil {
+		rows, err = read(before, true, limit+1)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		more := len(rows) > limit
+		rows = rows[:min(len(rows), limit)]
+		slices.Reverse(rows)
+		if len(rows) > 0 {
+			next = keyOf(rows[len(rows)-1])
+			if more {
+				prev = keyOf(rows[0])
+			}
+		}
+		return rows, prev, next, nil
+	}
+	rows, err = read(after, false, limit+1)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
+	if len(rows) > 0 {
+		if more {
+			next = keyOf(rows[len(rows)-1])
+		}
+		if after != nil {
+			prev = keyOf(rows[0])
+		}
+	}
+	return rows, prev, next, nil
+}
+
+func pageSize(n, def, most int) (int, string) {
+	switch {
+	case n == 0:
+		return def, ""
+	case n < 1 || n > most:
+		return 0, fmt.Sprintf("limit must be between 1 and %d", most)
+	}
+	return n, ""
+}
+
+// checkRaidFilter returns what is wrong with f, field by field (an empty map when nothing is).
+func checkRaidFilter(f ports.RaidFilter) map[string]string {
+	fields := map[string]string{}
+	if len(f.Player) > maxSearchLength {
+		fields["player"] = "player is too long"
+	}
+	if f.UserID < 0 {
+		fields["player"] = "no such player"
+	}
+	if f.Level != nil && *f.Level < 0 {
+		fields["level"] = "level must be 0 or more"
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fields["to"] = "the end of the time range must come after its start"
+	}
+	return fields
+}
+
+// RaidDetail returns one raid as it stands now, whoever played it.
+func (a *App) RaidDetail(ctx context.Context, p Player, raidID int64) (raids.Raid, error) {
+	if err := requireAdmin(p); err != nil {
+		return raids.Raid{}, err
+	}
+	return a.Raids.RaidByID(ctx, raidID)
+}
+
+// TopRaiders returns up to n players (0: DefaultTopRaiders) with the most raids matching f,
+// each with those raids counted by status: "who failed most last week" is
+// TopRaiders(Status fail, From a week ago).
+func (a *App) TopRaiders(ctx context.Context, p Player, f ports.RaidFilter, n int) ([]ports.PlayerRaidCount, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	fields := checkRaidFilter(f)
+	n, msg := pageSize(n, DefaultTopRaiders, MaxTopRaiders)
+	if msg != "" {
+		fields["limit"] = msg
+	}
+	if len(fields) > 0 {
+		return nil, &ValidationError{Fields: fields}
+	}
+	return a.Admin.TopRaiders(ctx, f, n)
+}
+
+// PlayerListQuery asks for one page of players, paged like RaidListQuery.
+type PlayerListQuery struct {
+	Search string // beginning of a nickname (any case) or an email
+	Order  ports.PlayerOrder
+	After  *ports.PlayerKey
+	Before *ports.PlayerKey
+	Limit  int
+}
+
+// PlayerList is one page of players with the cursors of its neighbours.
+type PlayerList struct {
+	Players []ports.PlayerRow
+	Order   ports.PlayerOrder
+	Limit   int
+	Next    *ports.PlayerKey
+	Prev    *ports.PlayerKey
+}
+
+// ListPlayers returns one page of players found by the beginning of their nickname or email,
+// each with their total and raid count.
+func (a *App) ListPlayers(ctx context.Context, p Player, q PlayerListQuery) (PlayerList, error) {
+	if err := requireAdmin(p); err != nil {
+		return PlayerList{}, err
+	}
+	fields := map[string]string{}
+	q.Search = strings.TrimSpace(q.Search)
+	if len(q.Search) > maxSearchLength {
+		fields["q"] = "search is too long"
+	}
+	if q.Order.IsZero() {
+		q.Order = ports.PlayersNewestFirst
+	}
+	limit, msg := pageSize(q.Limit, DefaultAdminPageSize, MaxAdminPageSize)
+	if msg != "" {
+		fields["limit"] = msg
+	}
+	if q.After != nil && q.Before != nil {
+		fields["after"] = "ask for the page after a player or before one, not both"
+	}
+	if len(fields) > 0 {
+		return PlayerList{}, &ValidationError{Fields: fields}
+	}
+	rows, prev, next, err := keysetPage(limit, q.After, q.Before, func(after *ports.PlayerKey, backward bool, n int) ([]ports.PlayerRow, error) {
+		return a.Admin.ListPlayers(ctx, ports.PlayerQuery{Search: q.Search, Order: q.Order, After: after, Backward: backward, Limit: n})
+	}, func(r ports.PlayerRow) ports.PlayerKey { return ports.PlayerKeyOf(r.User) })
+	if err != nil {
+		return PlayerList{}, err
+	}
+	return PlayerList{Players: rows, Order: q.Order, Limit: limit, Prev: prev, Next: next}, nil
+}
+
+// PlayerDetail is everything an admin sees of one player.
+type PlayerDetail struct {
+	User   users.User // PasswordHash left empty
+	Raids  ports.RaidCounts
+	Recent []raids.Raid // newest first, at most recentRaidsShown
+}
+
+// PlayerDetail returns a player's account, total, raids counted by status and latest raids.
+// users.ErrNotFound for an unknown id.
+func (a *App) PlayerDetail(ctx context.Context, p Player, userID int64) (PlayerDetail, error) {
+	if err := requireAdmin(p); err != nil {
+		return PlayerDetail{}, err
+	}
+	u, err := a.Users.UserByID(ctx, userID)
+	if err != nil {
+		return PlayerDetail{}, err
+	}
+	u.PasswordHash = ""
+	f := ports.RaidFilter{UserID: userID}
+	counts, err := a.Admin.CountRaids(ctx, f)
+	if err != nil {
+		return PlayerDetail{}, err
+	}
+	recent, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: ports.RaidsNewestFirst, Limit: recentRaidsShown})
+	if err != nil {
+		return PlayerDetail{}, err
+	}
+	return PlayerDetail{User: u, Raids: counts, Recent: recent}, nil
+}
+
+// Dashboard is the admin overview.
+type Dashboard struct {
+	Now     time.Time
+	Players int
+	Raids   ports.RaidCounts // every raid ever played
+	LastDay ports.RaidCounts // raids entered in the last 24 hours
+	Status  RaidStatus
+	Boss    raids.BossData
+}
+
+// AdminDashboard counts players and raids and says who is inside now.
+func (a *App) AdminDashboard(ctx context.Context, p Player) (Dashboard, error) {
+	if err := requireAdmin(p); err != nil {
+		return Dashboard{}, err
+	}
+	d := Dashboard{Now: a.Clock.Now(), Boss: a.BossData()}
+	var err error
+	if d.Players, err = a.Admin.CountPlayers(ctx); err != nil {
+		return Dashboard{}, err
+	}
+	if d.Raids, err = a.Admin.CountRaids(ctx, ports.RaidFilter{}); err != nil {
+		return Dashboard{}, err
+	}
+	if d.LastDay, err = a.Admin.CountRaids(ctx, ports.RaidFilter{From: d.Now.Add(-24 * time.Hour)}); err != nil {
+		return Dashboard{}, err
+	}
+	if d.Status, err = a.Status(ctx); err != nil {
+		return Dashboard{}, err
+	}
+	return d, nil
+}
+
+// AdminBossData returns the boss raid data in force.
+func (a *App) AdminBossData(p Player) (raids.BossData, error) {
+	if err := requireAdmin(p); err != nil {
+		return raids.BossData{}, err
+	}
+	return a.BossData(), nil
+}
+
+// AdminReloadBossData reloads the boss raid data from its source for every instance. On
+// failure the error says why and the data in force, returned with it, stays.
+func (a *App) AdminReloadBossData(ctx context.Context, p Player) (raids.BossData, error) {
+	if err := requireAdmin(p); err != nil {
+		return raids.BossData{}, err
+	}
+	a.Logger.InfoContext(ctx, "admin reloads the boss data", "admin", p.ID)
+	return a.ReloadBossData(ctx)
+}
+
+// RankingRebuild is what a rebuild of the leaderboard did.
+type RankingRebuild struct {
+	Players int
+	Took    time.Duration
+}
+
+// AdminRebuildRanking rebuilds the leaderboard from the totals in Postgres.
+func (a *App) AdminRebuildRanking(ctx context.Context, p Player) (RankingRebuild, error) {
+	if err := requireAdmin(p); err != nil {
+		return RankingRebuild{}, err
+	}
+	a.Logger.InfoContext(ctx, "admin rebuilds the ranking", "admin", p.ID)
+	start := time.Now()
+	n, err := a.RebuildRanking(ctx)
+	if err != nil {
+		return RankingRebuild{}, err
+	}
+	return RankingRebuild{Players: n, Took: time.Since(start)}, nil
+}
+
+// RankingCheck sets the leaderboard beside the ranking worked out from Postgres, so an admin
+// can see whether they agree before (or after) rebuilding.
+type RankingCheck struct {
+	Leaderboard    []raids.Standing
+	LeaderboardErr error // why the leaderboard cannot answer, if it cannot
+	Database       []raids.Standing
+	Agree          bool
+}
+
+// AdminRankingCheck reads the top 10 from both sources.
+func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, error) {
+	if err := requireAdmin(p); err != nil {
+		return RankingCheck{}, err
+	}
+	var c RankingCheck
+	db, err := a.Totals.Top(ctx, raids.TopSize)
+	if err != nil {
+		return RankingCheck{}, err
+	}
+	v := RankingView{Top: db}
+	if err := a.fillNicknames(ctx, &v); err != nil {
+		return RankingCheck{}, err
+	}
+	c.Database = v.Top
+	lb, err := a.Leaderboard.Top(ctx, raids.TopSize)
+	if err != nil {
+		c.LeaderboardErr = err
+		return c, nil
+	}
+	v = RankingView{Top: lb}
+	if err := a.fillNicknames(ctx, &v); err != nil {
+		return RankingCheck{}, err
+	}
+	c.Leaderboard = v.Top
+	c.Agree = slices.Equal(c.Leaderboard, c.Database)
+	return c, nil
+}
+
+// CSVHeader is the first row of the raids export.
+var CSVHeader = []string{"id", "player_id", "nickname", "level", "status", "score", "level_score",
+	"time_limit_seconds", "enter_time", "deadline", "end_time"}
+
+// ExportRaidsCSV writes every raid matching f, in order (zero: newest first), to w as CSV:
+// a header, then one row per raid, times in RFC 3339 UTC. It reads and writes a batch at a time,
+// so memory stays flat whatever the number of rows, and returns how many raids it wrote.
+func (a *App) ExportRaidsCSV(ctx context.Context, p Player, f ports.RaidFilter, order ports.RaidOrder, w io.Writer) (int, error) {
+	if err := requireAdmin(p); err != nil {
+		return 0, err
+	}
+	if fields := checkRaidFilter(f); len(fields) > 0 {
+		return 0, &ValidationError{Fields: fields}
+	}
+	if order.IsZero() {
+		order = ports.RaidsNewestFirst
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return 0, err
+	}
+	written := 0
+	var after *ports.RaidKey
+	record := make([]string, len(CSVHeader))
+	for {
+		batch, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: order, After: after, Limit: exportBatch})
+		if err != nil {
+			return written, err
+		}
+		for _, r := range batch {
+			if err := cw.Write(csvRecord(record, r)); err != nil {
+				return written, err
+			}
+		}
+		written += len(batch)
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return written, err
+		}
+		if len(batch) < exportBatch {
+			return written, nil
+		}
+		k := ports.KeyOf(batch[len(batch)-1])
+		after = &k
+	}
+}
+
+// csvRecord fills record with r's columns in CSVHeader's order.
+func csvRecord(record []string, r raids.Raid) []string {
+	end := ""
+	if r.EndTime != nil {
+		end = csvTime(*r.EndTime)
+	}
+	record[0] = strconv.FormatInt(r.ID, 10)
+	record[1] = strconv.FormatInt(r.UserID, 10)
+	record[2] = csvText(r.Nickname)
+	record[3] = strconv.Itoa(r.Level)
+	record[4] = r.Status.String()
+	record[5] = strconv.Itoa(r.Score)
+	record[6] = strconv.Itoa(r.LevelScore)
+	record[7] = strconv.FormatFloat(r.TimeLimit.Seconds(), 'f', -1, 64)
+	record[8] = csvTime(r.EnterTime)
+	record[9] = csvTime(r.Deadline)
+	record[10] = end
+	return record
+}
+
+func csvTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// csvText keeps a spreadsheet from reading text as a formula: a nickname may start with "-".
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,124 @@
+package testenv_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, "instances") }
+
+const redisDB = 5
+
+// twoInstances starts two app instances on the same Postgres and Redis, like two replicas
+// behind a load balancer, and waits until both follow the change feed.
+func twoInstances(t *testing.T) (a, b *testenv.Stack) {
+	a = testenv.NewStack(t, testenv.StackOptions{RedisDB: redisDB})
+	b = testenv.NewStack(t, testenv.StackOptions{RedisDB: redisDB, KeepData: true})
+	return a, b
+}
+
+func signUp(t *testing.T, st *testenv.Stack, nickname string) (app.Player, app.TokenPair) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
+		Email: nickname + "@example.com", Nickname: nickname, Password: "Passw0rd!",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := st.App.SignIn(ctx, nickname+"@example.com", "Passw0rd!", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.App.Authenticate(ctx, pair.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, pair
+}
+
+// eventually polls cond for up to a second: the change feed delivers within milliseconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 1s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSignOutOnOneInstanceKillsTokensOnTheOther(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	alice, pair := signUp(t, a, "alice")
+	// Warm both caches with the token's player.
+	for range 3 {
+		if _, err := b.App.Authenticate(ctx, pair.Access); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.App.Authenticate(ctx, pair.Access); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.App.SignOut(ctx, alice, pair.Refresh); err != nil {
+		t.Fatal(err)
+	}
+	// The instance that signed out refuses at once.
+	if _, err := a.App.Authenticate(ctx, pair.Access); !errors.Is(err, app.ErrUnauthenticated) {
+		t.Fatalf("same instance after sign-out: %v", err)
+	}
+	eventually(t, "the other instance still accepts a signed-out token", func() bool {
+		_, err := b.App.Authenticate(ctx, pair.Access)
+		return errors.Is(err, app.ErrUnauthenticated)
+	})
+}
+
+func TestRaidStatusIsSharedAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	alice, _ := signUp(t, a, "alice")
+	for range 3 { // cache "free" on b
+		st, err := b.App.Status(ctx)
+		if err != nil || !st.CanEnter {
+			t.Fatalf("status = %+v, %v", st, err)
+		}
+	}
+	r, err := a.App.EnterRaid(ctx, alice, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the other instance still says the raid is free", func() bool {
+		st, err := b.App.Status(ctx)
+		return err == nil && !st.CanEnter && st.Current.ID == r.ID
+	})
+	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the other instance still shows the ended raid", func() bool {
+		st, err := b.App.Status(ctx)
+		return err == nil && st.CanEnter
+	})
+}
+
+func TestAdminGrantReachesEveryInstance(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	_, pair := signUp(t, a, "alice")
+	if p, err := b.App.Authenticate(ctx, pair.Access); err != nil || p.IsAdmin() {
+		t.Fatalf("before the grant: %+v, %v", p, err)
+	}
+	if _, err := a.DB.Exec(`UPDATE users SET role = 'admin' WHERE email = 'alice@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the grant is not seen", func() bool {
+		p, err := b.App.Authenticate(ctx, pair.Access)
+		return err == nil && p.IsAdmin()
+	})
+}
