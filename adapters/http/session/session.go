@@ -19,6 +19,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/users"
 )
 
 // CookieName is the name of the session cookie.
@@ -30,6 +31,7 @@ const (
 	keyVersion   = "token_version"
 	keyFlash     = "flash"
 	keyFlashKind = "flash_kind"
+	keyAvatar    = "profile_image"
 )
 
 // Manager is the scs session manager with the Boss Raid sign-in helpers. Its embedded
@@ -61,15 +63,22 @@ func New(db *sql.DB, lifetime time.Duration, secure bool) *Manager {
 // Close stops the background cleanup of expired sessions.
 func (m *Manager) Close() { m.store.StopCleanup() }
 
-// SignIn makes the session the player's. The token is renewed first, so a token planted before
-// sign-in (session fixation) is worth nothing after it.
-func (m *Manager) SignIn(ctx context.Context, p app.Player) error {
+// SignIn makes the session the player's: their id, the token version it is valid under and
+// their avatar's key (avatars never change, so the header needs no query). The token is
+// renewed first, so a token planted before sign-in (session fixation) is worth nothing after it.
+func (m *Manager) SignIn(ctx context.Context, u users.User) error {
 	if err := m.RenewToken(ctx); err != nil {
 		return err
 	}
-	m.Put(ctx, keyPlayerID, p.ID)
-	m.Put(ctx, keyVersion, p.TokenVersion)
+	m.Put(ctx, keyPlayerID, u.ID)
+	m.Put(ctx, keyVersion, u.TokenVersion)
+	m.Put(ctx, keyAvatar, u.ProfileImage)
 	return nil
+}
+
+// ProfileImage is the storage key of the signed-in player's avatar, "" when none.
+func (m *Manager) ProfileImage(ctx context.Context) string {
+	return m.GetString(ctx, keyAvatar)
 }
 
 // SignOut ends the session: its data is deleted from the store and whatever is put in the
@@ -97,6 +106,7 @@ func (m *Manager) Player(ctx context.Context, a *app.App) (app.Player, error) {
 	if errors.Is(err, app.ErrUnauthenticated) {
 		m.Remove(ctx, keyPlayerID)
 		m.Remove(ctx, keyVersion)
+		m.Remove(ctx, keyAvatar)
 	}
 	return p, err
 }

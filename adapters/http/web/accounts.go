@@ -1,0 +1,211 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/views/layout"
+	"github.com/bossraid/bossraid/views/page"
+	"github.com/bossraid/bossraid/views/partial"
+)
+
+// Forms that come back with errors answer 422 (or the table's 409 and 429); htmx swaps those in.
+const statusFormErrors = http.StatusUnprocessableEntity
+
+// fieldForm names an error about the whole form rather than one field.
+const fieldForm = "form"
+
+func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if signedIn {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	web.render(w, r, http.StatusOK, page.SignUpPage(page.SignUp{Meta: web.meta(r, p, "Sign up", layout.NavAccount)}))
+}
+
+// signUp registers a player from the form (multipart, for the avatar) and signs them in.
+func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "HX-Request")
+	in, err := readSignUpForm(w, r)
+	form := partial.SignUpForm{Email: in.Email, Nickname: in.Nickname, Phone: in.Phone}
+	if err == nil {
+		var u users.User
+		u, err = web.app.SignUp(r.Context(), in)
+		if err == nil {
+			if err := web.sessions.SignIn(r.Context(), u); err != nil {
+				web.fail(w, r, app.Player{}, err)
+				return
+			}
+			web.flash(r, "success", fmt.Sprintf("Welcome, %s! Pick a level and enter the raid.", u.Nickname))
+			redirect(w, r, "/")
+			return
+		}
+	}
+	prob := problem.From(err)
+	if len(prob.Fields) == 0 && prob.Status != http.StatusRequestEntityTooLarge {
+		web.fail(w, r, app.Player{}, err)
+		return
+	}
+	form.Errors = prob.Fields
+	form.FormError = form.Errors[fieldForm]
+	if prob.Status == http.StatusRequestEntityTooLarge {
+		form.Errors = map[string]string{users.FieldProfileImage: "The upload is too large: the whole form may be at most 2 MiB."}
+	}
+	if form.FormError == "" && form.Errors[users.FieldProfileImage] == "" && in.ProfileImage != nil {
+		form.FormError = "Please choose your avatar again: files are not kept when the form has errors."
+	}
+	status := statusFormErrors
+	if prob.Status == http.StatusConflict {
+		status = http.StatusConflict
+	}
+	if isHTMX(r) {
+		web.render(w, r, status, partial.SignUpFormView(form))
+		return
+	}
+	web.render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.meta(r, app.Player{}, "Sign up", layout.NavAccount), Form: form}))
+}
+
+// readSignUpForm reads the sign-up fields; the avatar comes with multipart forms only.
+func readSignUpForm(w http.ResponseWriter, r *http.Request) (app.SignUpInput, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, api.MaxMultipartBody)
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	if mediaType == "multipart/form-data" {
+		err = r.ParseMultipartForm(api.MaxMultipartBody)
+	} else {
+		err = r.ParseForm()
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return app.SignUpInput{}, problem.ErrPayloadTooLarge
+	}
+	if err != nil {
+		return app.SignUpInput{}, app.Invalid(fieldForm, "The form could not be read. Please try again.")
+	}
+	in := app.SignUpInput{SignUpForm: users.SignUpForm{
+		Email:    strings.TrimSpace(r.PostForm.Get(users.FieldEmail)),
+		Nickname: strings.TrimSpace(r.PostForm.Get(users.FieldNickname)),
+		Password: r.PostForm.Get(users.FieldPassword),
+		Phone:    strings.TrimSpace(r.PostForm.Get(users.FieldPhone)),
+	}}
+	if r.MultipartForm != nil {
+		defer func() { _ = r.MultipartForm.RemoveAll() }()
+		image, err := api.ReadProfileImage(r)
+		if err != nil {
+			return in, err
+		}
+		in.ProfileImage = image
+	}
+	return in, nil
+}
+
+func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	next := safeNext(r.URL.Query().Get("next"))
+	if signedIn {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	form := partial.SignInForm{}
+	if next != "/" {
+		form.Next = next
+	}
+	web.render(w, r, http.StatusOK, page.SignInPage(page.SignIn{Meta: web.meta(r, p, "Sign in", layout.NavAccount), Form: form}))
+}
+
+// signIn checks the credentials (throttled like the API's, sharing its counters) and signs the
+// player in, then goes on to where they were headed.
+func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "HX-Request")
+	email := strings.TrimSpace(r.PostFormValue(users.FieldEmail))
+	password := r.PostFormValue(users.FieldPassword)
+	next := safeNext(r.PostFormValue("next"))
+	form := partial.SignInForm{Email: email, Errors: map[string]string{}}
+	if next != "/" {
+		form.Next = next
+	}
+	if email == "" {
+		form.Errors[users.FieldEmail] = "Enter your email."
+	}
+	if password == "" {
+		form.Errors[users.FieldPassword] = "Enter your password."
+	}
+	status := statusFormErrors
+	if len(form.Errors) == 0 {
+		pair, err := web.app.SignIn(r.Context(), email, password, api.ClientAddr(r))
+		if err == nil {
+			if err := web.sessions.SignIn(r.Context(), pair.User); err != nil {
+				web.fail(w, r, app.Player{}, err)
+				return
+			}
+			web.flash(r, "success", fmt.Sprintf("Welcome back, %s!", pair.User.Nickname))
+			redirect(w, r, next)
+			return
+		}
+		prob := problem.From(err)
+		switch {
+		case errors.Is(err, users.ErrInvalidCredentials):
+			form.FormError = "Email or password is incorrect."
+		case errors.Is(err, app.ErrRateLimited):
+			status = http.StatusTooManyRequests
+			prob.SetRetryAfter(w.Header())
+			form.FormError = fmt.Sprintf("Too many attempts. Try again in %s.", minutes(prob.RetryAfter))
+		default:
+			web.fail(w, r, app.Player{}, err)
+			return
+		}
+	}
+	if isHTMX(r) {
+		web.render(w, r, status, partial.SignInFormView(form))
+		return
+	}
+	web.render(w, r, status, page.SignInPage(page.SignIn{Meta: web.meta(r, app.Player{}, "Sign in", layout.NavAccount), Form: form}))
+}
+
+// minutes says how long to wait, rounded up to whole minutes.
+func minutes(d time.Duration) string {
+	n := int((d + time.Minute - 1) / time.Minute)
+	if n <= 1 {
+		return "1 min"
+	}
+	return fmt.Sprintf("%d min", n)
+}
+
+// signOut ends this browser's session; with everywhere=1 it ends every session and API token
+// of the player as well.
+func (web *Web) signOut(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, signedIn, err := web.viewer(r)
+	if err != nil && !errors.Is(err, app.ErrUnauthenticated) {
+		web.fail(w, r, p, err)
+		return
+	}
+	if signedIn && r.PostFormValue("everywhere") == "1" {
+		if err := web.app.SignOutEverywhere(ctx, p); err != nil {
+			web.fail(w, r, p, err)
+			return
+		}
+	}
+	if err := web.sessions.SignOut(ctx); err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	web.flash(r, "info", "You signed out. See you in the arena!")
+	redirect(w, r, "/")
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bossraid/bossraid/adapters/http/media"
+	"github.com/bossraid/bossraid/views/layout"
+	"github.com/bossraid/bossraid/views/page"
+)
+
+func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	st, err := web.app.Status(ctx)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	rv, err := web.app.Ranking(ctx, p)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	now := web.app.Clock.Now()
+	v := page.Lobby{
+		Meta:    web.meta(r, p, "Lobby", layout.NavLobby),
+		Status:  statusView(st, p, now),
+		Enter:   enterView(st, p, web.app.BossData()),
+		Ranking: rankingView(rv.Top, p),
+	}
+	if signedIn {
+		m := mineView(rv)
+		v.Mine = &m
+	}
+	web.render(w, r, http.StatusOK, page.LobbyPage(v))
+}
+
+func (web *Web) rankingPage(w http.ResponseWriter, r *http.Request) {
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	rv, err := web.app.Ranking(r.Context(), p)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	v := page.Ranking{Meta: web.meta(r, p, "Ranking", layout.NavRanking), Ranking: rankingView(rv.Top, p)}
+	if signedIn {
+		m := mineView(rv)
+		v.Mine = &m
+	}
+	web.render(w, r, http.StatusOK, page.RankingPage(v))
+}
+
+// historyPageSize is how many raids a player page lists at a time.
+const historyPageSize = 10
+
+func (web *Web) player(w http.ResponseWriter, r *http.Request) {
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if !signedIn {
+		requireSignIn(w, r)
+		return
+	}
+	pageNo, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || pageNo < 1 {
+		pageNo = 1
+	}
+	nickname := mux.Vars(r)["nickname"]
+	h, err := web.app.PlayerHistory(r.Context(), nickname, (pageNo-1)*historyPageSize, historyPageSize)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	own := h.UserID == p.ID
+	nav := ""
+	if own {
+		nav = layout.NavMe
+	}
+	v := page.Player{
+		Meta:     web.meta(r, p, h.Nickname, nav),
+		Nickname: h.Nickname, AvatarURL: media.ProfileImagePath(h.ProfileImage),
+		TotalScore: h.TotalScore, TotalCount: h.TotalCount,
+		Page: pageNo, Pages: max(1, (h.TotalCount+historyPageSize-1)/historyPageSize),
+	}
+	now := web.app.Clock.Now()
+	for _, rd := range h.Raids {
+		rd = rd.At(now)
+		row := page.HistoryRow{
+			ID: rd.ID, Level: rd.Level, Status: rd.Status.String(), Score: rd.Score,
+			EnterTime: rd.EnterTime, EndTime: rd.EndTime, TimeLimit: rd.TimeLimit,
+		}
+		if own {
+			row.Path = raidPath(rd.ID)
+		}
+		v.Raids = append(v.Raids, row)
+	}
+	base := "/players/" + url.PathEscape(h.Nickname) + "?page="
+	if pageNo > 1 {
+		v.PrevPath = base + strconv.Itoa(min(pageNo-1, v.Pages))
+	}
+	if pageNo < v.Pages {
+		v.NextPath = base + strconv.Itoa(pageNo+1)
+	}
+	web.render(w, r, http.StatusOK, page.PlayerPage(v))
+}

@@ -1,0 +1,179 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/views/component"
+	"github.com/bossraid/bossraid/views/layout"
+	"github.com/bossraid/bossraid/views/page"
+	"github.com/bossraid/bossraid/views/partial"
+)
+
+// enter puts the player inside the raid at the level of the button pressed.
+func (web *Web) enter(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if !signedIn {
+		requireSignIn(w, r)
+		return
+	}
+	level, err := strconv.Atoi(r.PostFormValue("level"))
+	if err != nil {
+		web.refuseEntry(w, r, p, app.Invalid("level", "choose a level"))
+		return
+	}
+	rd, err := web.app.EnterRaid(ctx, p, level)
+	if err != nil {
+		web.refuseEntry(w, r, p, err)
+		return
+	}
+	redirect(w, r, raidPath(rd.ID))
+}
+
+// refuseEntry says why the player could not enter: in the lobby's enter panel for htmx, as a
+// message on the lobby otherwise.
+func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player, err error) {
+	prob := problem.From(err)
+	var message string
+	switch busy, isBusy := errors.AsType[*raids.BusyError](err); {
+	case isBusy && busy.UserID == p.ID:
+		message = "You are already inside the raid."
+	case isBusy:
+		message = "Someone else is inside the raid right now. Wait for the gates to open."
+		if st, serr := web.app.Status(r.Context()); serr == nil && st.Current != nil {
+			message = fmt.Sprintf("%s is inside the raid right now. Wait for the gates to open.", st.Current.Nickname)
+		}
+	case prob.Status == http.StatusBadRequest:
+		message = "That level does not exist. Choose one of the levels below."
+	default:
+		web.fail(w, r, p, err)
+		return
+	}
+	if !isHTMX(r) {
+		web.flash(r, "error", message)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	st, serr := web.app.Status(r.Context())
+	if serr != nil {
+		web.fail(w, r, p, serr)
+		return
+	}
+	v := enterView(st, p, web.app.BossData())
+	v.Error = message
+	web.render(w, r, prob.Status, partial.EnterPanel(v))
+}
+
+// raid shows a raid to its player: the whole page, or the panel alone to htmx (which fetches it
+// again when the countdown reaches the deadline).
+func (web *Web) raid(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "HX-Request")
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if !signedIn {
+		requireSignIn(w, r)
+		return
+	}
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil {
+		web.fail(w, r, p, raids.ErrNotFound)
+		return
+	}
+	rd, err := web.app.Raid(r.Context(), p, id)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	v, err := web.raidResult(r, p, rd, "")
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if isHTMX(r) {
+		web.render(w, r, http.StatusOK, partial.RaidPanel(v))
+		return
+	}
+	title := component.BossFor(rd.Level).Name
+	web.render(w, r, http.StatusOK, page.RaidPage(page.Raid{Meta: web.meta(r, p, title, layout.NavLobby), Raid: v}))
+}
+
+// raidResult is the raid's view, with the player's total and place when it was cleared.
+func (web *Web) raidResult(r *http.Request, p app.Player, rd raids.Raid, notice string) (partial.Raid, error) {
+	v := raidView(rd, web.app.Clock.Now())
+	v.Notice = notice
+	if v.Status != partial.RaidSuccess {
+		return v, nil
+	}
+	rv, err := web.app.Ranking(r.Context(), p)
+	if err != nil {
+		return v, err
+	}
+	return withResult(v, rv), nil
+}
+
+// end clears the player's raid. A raid past its deadline is recorded as failed and says so.
+func (web *Web) end(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, signedIn, err := web.viewer(r)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	if !signedIn {
+		requireSignIn(w, r)
+		return
+	}
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil {
+		web.fail(w, r, p, raids.ErrNotFound)
+		return
+	}
+	var rd raids.Raid
+	var notice string
+	res, err := web.app.EndRaid(ctx, p, id, nil)
+	switch {
+	case err == nil:
+		rd = res.Raid
+	case errors.Is(err, raids.ErrExpired):
+		notice = "Too late: the time limit had passed, so the raid is recorded as failed."
+	case errors.Is(err, raids.ErrNotInProgress):
+		notice = "This raid was already cleared."
+	default:
+		web.fail(w, r, p, err)
+		return
+	}
+	if err != nil {
+		if rd, err = web.app.Raid(ctx, p, id); err != nil {
+			web.fail(w, r, p, err)
+			return
+		}
+	}
+	if !isHTMX(r) {
+		if notice != "" {
+			web.flash(r, "error", notice)
+		}
+		http.Redirect(w, r, raidPath(id), http.StatusSeeOther)
+		return
+	}
+	v, err := web.raidResult(r, p, rd, notice)
+	if err != nil {
+		web.fail(w, r, p, err)
+		return
+	}
+	web.render(w, r, http.StatusOK, partial.RaidPanel(v))
+}

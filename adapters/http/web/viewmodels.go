@@ -1,0 +1,78 @@
+package web
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/views/partial"
+)
+
+// The use cases' answers turned into what the views show. Rankings become 1-based here.
+
+func raidPath(id int64) string { return "/raids/" + strconv.FormatInt(id, 10) }
+
+func statusView(st app.RaidStatus, viewer app.Player, now time.Time) partial.Status {
+	v := partial.Status{Busy: !st.CanEnter, TimeLimit: st.TimeLimit}
+	if r := st.Current; r != nil {
+		v.Nickname = r.Nickname
+		v.Level = r.Level
+		v.Deadline = r.Deadline
+		v.Left = r.Deadline.Sub(now)
+		v.TimeLimit = r.TimeLimit
+		if viewer.ID != 0 && r.UserID == viewer.ID {
+			v.Mine = true
+			v.RaidPath = raidPath(r.ID)
+		}
+	}
+	return v
+}
+
+func enterView(st app.RaidStatus, viewer app.Player, boss raids.BossData) partial.Enter {
+	v := partial.Enter{SignedIn: viewer.ID != 0, Busy: !st.CanEnter}
+	for _, l := range boss.Levels {
+		v.Levels = append(v.Levels, partial.Level{Level: l.Level, Score: l.Score})
+	}
+	if r := st.Current; r != nil && viewer.ID != 0 && r.UserID == viewer.ID {
+		v.Mine = true
+		v.RaidPath = raidPath(r.ID)
+	}
+	return v
+}
+
+func rankingView(top []raids.Standing, viewer app.Player) partial.Ranking {
+	v := partial.Ranking{Linked: viewer.ID != 0}
+	for _, s := range top {
+		v.Rows = append(v.Rows, partial.Standing{
+			Place: s.Ranking + 1, Nickname: s.Nickname, Total: s.TotalScore,
+			Me: viewer.ID != 0 && s.UserID == viewer.ID,
+		})
+	}
+	return v
+}
+
+func mineView(rv app.RankingView) partial.Mine {
+	v := partial.Mine{Total: rv.MyTotal}
+	if rv.Mine != nil {
+		v.InRanking = true
+		v.Place = rv.Mine.Ranking + 1
+	}
+	return v
+}
+
+func raidView(r raids.Raid, now time.Time) partial.Raid {
+	r = r.At(now)
+	return partial.Raid{
+		ID: r.ID, Path: raidPath(r.ID), Level: r.Level, LevelScore: r.LevelScore,
+		Status: r.Status.String(), EnterTime: r.EnterTime, Deadline: r.Deadline, EndTime: r.EndTime,
+		Left: r.Deadline.Sub(now), TimeLimit: r.TimeLimit, ScoreGained: r.Score,
+	}
+}
+
+// withResult adds the player's total and place after a cleared raid.
+func withResult(v partial.Raid, rv app.RankingView) partial.Raid {
+	m := mineView(rv)
+	v.Total, v.InRanking, v.Place = m.Total, m.InRanking, m.Place
+	return v
+}
