@@ -488,7 +488,7 @@ func TestRankingPageIsPublic(t *testing.T) {
 	if got := anon.text(testid("ranking-nickname")); got != p.Nickname {
 		t.Errorf("ranking shows %q", got)
 	}
-	if anon.doc.Find(testid("ranking-nickname") + " a").Length() != 0 {
+	if anon.doc.Find(testid("ranking-nickname")+" a").Length() != 0 {
 		t.Error("visitors get links to pages they cannot open")
 	}
 	mine := c.get("/ranking")
