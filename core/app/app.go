@@ -47,7 +47,6 @@ type Deps struct {
 	LocalThrottle ports.Throttle
 	Raids         ports.RaidStore
 	Admin         ports.AdminStore // the admin pages' questions over every raid and player
-	Admin         ports.AdminStore // the admin pages' questions over every raid and player
 	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
 	Leaderboard ports.Leaderboard
 	Totals      interface {
