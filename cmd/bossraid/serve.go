@@ -18,12 +18,15 @@ import (
 	"github.com/bossraid/bossraid/adapters/bossdata"
 	"github.com/bossraid/bossraid/adapters/clock"
 	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/http/apidocs"
+	"github.com/bossraid/bossraid/adapters/http/metrics"
 	"github.com/bossraid/bossraid/adapters/images"
 	"github.com/bossraid/bossraid/adapters/jwt"
 	"github.com/bossraid/bossraid/adapters/memory"
 	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/ports"
 )
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -41,6 +44,8 @@ type deps struct {
 	log   *slog.Logger
 	db    *sql.DB
 	redis *goredis.Client
+	// gameMetrics counts what the use cases do (serve sets it); nil counts nothing.
+	gameMetrics ports.GameMetrics
 }
 
 func (d *deps) Close() {
@@ -122,10 +127,12 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, er
 		Throttle:      redis.NewThrottle(d.redis),
 		LocalThrottle: memory.NewThrottle(sysClock),
 		Raids:         postgres.NewRaids(d.db),
+		Admin:         postgres.NewAdmin(d.db),
 		Leaderboard:   redis.NewLeaderboard(d.redis),
 		Totals:        postgres.NewTotals(d.db),
 		Events:        redis.NewEvents(d.redis),
 		BossSource:    boss,
+		Metrics:       d.gameMetrics,
 		Changes:       postgres.NewChangeFeed(d.cfg.DatabaseURL, d.log),
 		Logger:        d.log,
 	}, settings, data)
@@ -152,6 +159,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err := postgres.CheckSchema(ctx, d.db); err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
+	m := metrics.New()
+	if err := m.CollectDB(d.db, "bossraid"); err != nil {
+		return err
+	}
+	d.gameMetrics = m
 	a, err := buildApp(ctx, d, boss)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
@@ -162,12 +174,14 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	frontDoors = append([]httpserver.FrontDoor{m, apidocs.New(log)}, frontDoors...)
 	srv := httpserver.New(httpserver.Config{
 		App:        a,
 		Images:     postgres.NewImages(d.db),
 		Logger:     log,
 		TrustProxy: cfg.TrustProxy,
 		FrontDoors: frontDoors,
+		Observe:    m.Observe,
 		Checks: []httpserver.Check{
 			{Name: "postgres", Ping: d.db.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},

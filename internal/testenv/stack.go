@@ -162,6 +162,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		Throttle:      redis.NewThrottle(rdb),
 		LocalThrottle: memory.NewThrottle(sys),
 		Raids:         postgres.NewRaids(db),
+		Admin:         postgres.NewAdmin(db),
 		Leaderboard:   redis.NewLeaderboard(rdb),
 		Totals:        postgres.NewTotals(db),
 		Events:        redis.NewEvents(rdb),
