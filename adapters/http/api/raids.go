@@ -80,7 +80,7 @@ func (api *API) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 	}
 	var req endRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
-		api.fail(w, r, err)
+		api.fail(w, r, api.ownRaidOr(r, p, id, err))
 		return
 	}
 	res, err := api.app.EndRaid(r.Context(), p, id, req.Level)
@@ -96,6 +96,19 @@ func (api *API) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 			Score: rd.Score, TimeLimit: int(rd.TimeLimit.Seconds()),
 		},
 	})
+}
+
+// ownRaidOr returns err when raidID is the player's own raid and not_found otherwise: a bad
+// body must not tell whether someone else's raid exists (SPEC.md: 404 comes before 400).
+func (api *API) ownRaidOr(r *http.Request, p app.Player, raidID int64, err error) error {
+	rd, lookErr := api.app.Raid(r.Context(), p, raidID)
+	switch {
+	case lookErr != nil:
+		return lookErr
+	case rd.UserID != p.ID: // an admin may read any raid, but ends only their own
+		return raids.ErrNotFound
+	}
+	return err
 }
 
 type statusJSON struct {
