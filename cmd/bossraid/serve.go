@@ -69,6 +69,7 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, needRedis bool) 
 	if !needRedis {
 		return d, nil
 	}
+	redis.LogTo(log) // go-redis's own lines (failed dials during an outage) go to debug
 	d.redis, err = redis.Open(ctx, cfg.RedisURL)
 	if d.redis == nil {
 		d.Close()
