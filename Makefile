@@ -1,0 +1,146 @@
+# Boss Raid. `make` (or `make help`) lists the targets. On a fresh Debian/Ubuntu machine with Go:
+#   make run    starts Postgres and Redis if none answer, builds, migrates and serves on 127.0.0.1:8080
+#   make test   every test, with the race detector, against real Postgres and Redis
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO        ?= go
+BIN       := bin/bossraid
+PKGS      ?= ./...
+HTTP_ADDR ?= 127.0.0.1:8080
+IMAGE     ?= bossraid:dev
+
+# Every Go test runs with the race detector and without the test cache.
+TEST_FLAGS ?= -race -count=1
+
+SERVICES := scripts/services.sh
+# Prefix for commands that need Postgres and Redis: exports DATABASE_URL, REDIS_URL and the
+# TEST_ ones for whatever `services-up` is using.
+WITH_SERVICES = eval "$$($(SERVICES) env)";
+
+GOLANGCI_LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
+
+# Fuzz targets as PACKAGE:FuzzName, e.g. ./core/users:FuzzCheckNickname; none yet.
+FUZZ_TARGETS ?=
+FUZZ_TIME    ?= 30s
+
+BENCH       ?= .
+BENCH_COUNT ?= 1
+
+# Arguments for `bossraid loadgen` (see `bin/bossraid loadgen help`); it drives a server that
+# is already running, e.g. `make run` in another terminal.
+LOADGEN_ARGS ?=
+
+# TODO(web): the screenshot test does not exist yet. When it does, keep these in step with it:
+# the test that renders every page in headless Chromium and writes PNGs to SCREENSHOTS_DIR.
+SCREENSHOTS_PKG  ?= ./adapters/http/web
+SCREENSHOTS_TEST ?= TestScreenshots
+SCREENSHOTS_ARGS ?= -screenshots
+SCREENSHOTS_DIR  ?= docs/screenshots
+
+##@ Everyday
+
+.PHONY: help
+help: ## show this list
+	@if [ -t 1 ]; then c='\033[36m' r='\033[0m'; else c= r=; fi; \
+	awk -v c="$$c" -v r="$$r" 'BEGIN { FS = ":.*## " } \
+		/^##@/ { printf "\n%s\n", substr($$0, 5); next } \
+		/^[a-zA-Z0-9_-]+:.*## / { printf "  %s%-16s%s %s\n", c, $$1, r, $$2 }' $(MAKEFILE_LIST)
+	@echo
+
+.PHONY: run
+run: services-up build ## start Postgres+Redis if needed, build, migrate and serve on HTTP_ADDR (127.0.0.1:8080)
+	@$(WITH_SERVICES) $(BIN) migrate up
+	@echo "serving on http://$(HTTP_ADDR) (Ctrl-C stops; 'make services-down' stops the local databases)"
+	@$(WITH_SERVICES) HTTP_ADDR=$(HTTP_ADDR) exec $(BIN) serve
+
+.PHONY: test
+test: services-up assets ## every test, -race -count=1, against real Postgres and Redis
+	$(WITH_SERVICES) $(GO) test $(TEST_FLAGS) $(PKGS)
+
+.PHONY: test-short
+test-short: services-up assets ## the quick tests (go test -short), no race detector
+	$(WITH_SERVICES) $(GO) test -short -count=1 $(PKGS)
+
+.PHONY: lint
+lint: ## gofmt -l (must be empty), go vet and golangci-lint (.golangci.yml)
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt: run 'gofmt -w' on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GOLANGCI_LINT) run $(PKGS)
+
+##@ Building
+
+.PHONY: build
+build: generate assets ## build bin/bossraid
+	$(GO) build -o $(BIN) ./cmd/bossraid
+
+.PHONY: generate
+generate: ## turn views/**/*.templ into *_templ.go (commit the result)
+	$(GO) tool templ generate
+
+.PHONY: generate-check
+generate-check: ## fail when a *_templ.go is stale (CI)
+	$(GO) tool templ generate -check
+
+.PHONY: assets
+assets: ## npm packages at their locked versions, copied into static/vendor/ (scripts/assets.sh)
+	@scripts/assets.sh
+
+.PHONY: docker
+docker: ## build the container image IMAGE (needs a Docker engine; none runs on the dev machines)
+	@docker info >/dev/null 2>&1 || { echo "docker: no Docker engine answers here; run this where one does"; exit 1; }
+	docker build -t $(IMAGE) .
+
+.PHONY: clean
+clean: ## remove bin/, the copied static/vendor files and node_modules/ (services stay up)
+	rm -rf bin node_modules
+	find static/vendor -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+##@ Databases
+
+.PHONY: services-up
+services-up: ## use Postgres/Redis from DATABASE_URL/REDIS_URL if they answer, else start local ones
+	@$(SERVICES) up
+
+.PHONY: services-down
+services-down: ## stop the Postgres/Redis that services-up started (never the machine's own)
+	@$(SERVICES) down
+
+.PHONY: services-status
+services-status: ## which Postgres/Redis are in use and who started them
+	@$(SERVICES) status
+
+.PHONY: migrate
+migrate: services-up build ## apply the database migrations (bossraid migrate up)
+	@$(WITH_SERVICES) $(BIN) migrate up
+
+##@ Measuring
+
+.PHONY: bench
+bench: services-up assets ## Go benchmarks matching BENCH in PKGS (-benchmem, BENCH_COUNT runs)
+	$(WITH_SERVICES) $(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(BENCH_COUNT) $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run each FUZZ_TARGETS entry (PACKAGE:FuzzName) for FUZZ_TIME
+	@if [ -z "$(strip $(FUZZ_TARGETS))" ]; then echo "fuzz: FUZZ_TARGETS is empty, nothing to fuzz yet"; exit 0; fi
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "== $$fn in $$pkg for $(FUZZ_TIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZ_TIME) "$$pkg"; \
+	done
+
+.PHONY: loadgen
+loadgen: build ## drive a running server with bossraid loadgen LOADGEN_ARGS
+	@$(WITH_SERVICES) $(BIN) loadgen $(LOADGEN_ARGS)
+
+.PHONY: screenshots
+screenshots: services-up assets ## render the pages in headless Chromium into SCREENSHOTS_DIR
+	@grep -rqs 'func $(SCREENSHOTS_TEST)(' $(SCREENSHOTS_PKG) || \
+		{ echo "screenshots: TODO: $(SCREENSHOTS_PKG) has no $(SCREENSHOTS_TEST) yet"; exit 1; }
+	mkdir -p $(SCREENSHOTS_DIR)
+	$(WITH_SERVICES) SCREENSHOTS_DIR=$(abspath $(SCREENSHOTS_DIR)) \
+		$(GO) test -count=1 -run='^$(SCREENSHOTS_TEST)$$' $(SCREENSHOTS_PKG) -args $(SCREENSHOTS_ARGS)
