@@ -48,10 +48,13 @@ func TestSIGTERMLetsRequestsInFlightFinish(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var exitErr error
+	exited := make(chan struct{})
+	go func() { exitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			_ = cmd.Process.Kill()
 			<-exited
 		}
@@ -170,9 +173,9 @@ func TestSIGTERMLetsRequestsInFlightFinish(t *testing.T) {
 		}
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("the server exited with %v, want 0:\n%s", err, logs.dump())
+	case <-exited:
+		if exitErr != nil {
+			t.Errorf("the server exited with %v, want 0:\n%s", exitErr, logs.dump())
 		}
 	case <-time.After(waitLimit):
 		t.Fatalf("the server did not exit after draining:\n%s", logs.dump())
