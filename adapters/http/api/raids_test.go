@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/internal/testenv"
 )
@@ -98,6 +100,7 @@ func TestEnterRaid(t *testing.T) {
 		requireFields(t, e.problem(e.postJSON("/api/raids/enter", p.Access, `{"level": 3}`), http.StatusBadRequest, "validation_failed"), "level")
 		requireFields(t, e.problem(e.postJSON("/api/raids/enter", p.Access, `{}`), http.StatusBadRequest, "validation_failed"), "level")
 		e.problem(e.must(request{Method: http.MethodPost, Path: "/api/raids/enter", Token: p.Access, ContentType: "text/plain", Body: []byte(`{"level":0}`)}), http.StatusUnsupportedMediaType, "unsupported_media_type")
+		e.problem(e.postJSON("/api/raids/enter", p.Access, `{"level":0`+strings.Repeat(" ", api.MaxJSONBody)+`}`), http.StatusRequestEntityTooLarge, "payload_too_large")
 		// None of that entered anyone.
 		st := e.expect(e.get("/api/raids/status", p.Access), http.StatusOK)
 		if st["can_enter"] != true {
@@ -261,6 +264,8 @@ func TestEndRaid(t *testing.T) {
 		e.problem(e.sendJSON(http.MethodPatch, endPath(mine), p.Access, `{"level": "1"}`), http.StatusBadRequest, "validation_failed")
 		e.problem(e.sendJSON(http.MethodPatch, endPath(mine), p.Access, `{"level": 1, "score": 9000}`), http.StatusBadRequest, "validation_failed")
 		e.problem(e.sendJSON(http.MethodPatch, endPath(mine), p.Access, `{"level": `), http.StatusBadRequest, "invalid_json")
+		e.problem(e.sendJSON(http.MethodPatch, endPath(mine), p.Access, `{"level":1`+strings.Repeat(" ", api.MaxJSONBody)+`}`), http.StatusRequestEntityTooLarge, "payload_too_large")
+		e.problem(e.must(request{Method: http.MethodPatch, Path: endPath(mine), Token: p.Access, ContentType: "text/plain", Body: []byte(`{"level":1}`)}), http.StatusUnsupportedMediaType, "unsupported_media_type")
 		if st := e.expect(e.get("/api/raids/status", p.Access), http.StatusOK); st["can_enter"] != false || id(t, st["raid_history_id"]) != mine {
 			t.Fatalf("a refused end changed the raid: %v", st)
 		}

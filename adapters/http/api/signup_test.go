@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -447,4 +448,57 @@ func TestSignUpRequestErrors(t *testing.T) {
 			Body: []byte(`{"email":"charset@example.com","nickname":"Charset","password":"Json_pass1!"}`)})
 		e.expect(r, http.StatusCreated)
 	})
+}
+
+// Simultaneous sign-ups for one email (or one nickname) in different cases: exactly one wins,
+// the others get the 409 a client can act on, never a 500 from the unique index.
+func TestSignUpRace(t *testing.T) {
+	e := newEnv(t, testenv.StackOptions{})
+	const n = 20
+	for _, clash := range []string{"email", "nickname"} {
+		t.Run(clash, func(t *testing.T) {
+			e := e.sub(t)
+			results := make([]response, n)
+			var start, wg sync.WaitGroup
+			start.Add(1)
+			for i := range n {
+				wg.Go(func() {
+					email, nick := fmt.Sprintf("racer%d-%s@example.com", i, clash), fmt.Sprintf("Racer%d%s", i, clash)
+					if clash == "email" {
+						email = "same@example.com"
+						if i%2 == 1 {
+							email = strings.ToUpper(email)
+						}
+					} else {
+						nick = "Clash"
+						if i%2 == 1 {
+							nick = "cLASH"
+						}
+					}
+					start.Wait()
+					r, err := e.do(request{Method: http.MethodPost, Path: "/api/users/signup", ContentType: "application/json",
+						Body: jsonBytes(t, map[string]string{"email": email, "nickname": nick, "password": "Racer_pass1!"})})
+					if err == nil {
+						results[i] = r
+					}
+				})
+			}
+			start.Done()
+			wg.Wait()
+			if t.Failed() {
+				t.FailNow()
+			}
+			created := 0
+			for _, r := range results {
+				if r.Status == http.StatusCreated {
+					created++
+					continue
+				}
+				e.problem(r, http.StatusConflict, clash+"_taken")
+			}
+			if created != 1 {
+				t.Fatalf("%d of %d simultaneous sign-ups with one %s succeeded", created, n, clash)
+			}
+		})
+	}
 }

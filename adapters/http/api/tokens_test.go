@@ -72,9 +72,11 @@ func TestSignOut(t *testing.T) {
 
 		// A fresh sign-in works, and signing out with the old (revoked) refresh token of the
 		// same player is fine again.
-		old := p.Refresh
+		old, oldAccess := p.Refresh, p.Access
 		e.signIn(p)
 		e.expect(e.get("/api/raids/status", p.Access), http.StatusOK)
+		e.requireDead(oldAccess) // a new sign-in does not bring the old tokens back
+		e.problem(e.refresh(old), http.StatusUnauthorized, "unauthenticated")
 		e.expect(e.signOut(p.Access, map[string]string{"refresh": old}), http.StatusOK)
 		e.requireDead(p.Access)
 		e.problem(e.refresh(p.Refresh), http.StatusUnauthorized, "unauthenticated")
