@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,13 +96,14 @@ func (b *browser) tab() context.Context {
 // expectedRefusal is how the browser logs the 409, 422 and 429 answers of forms with errors.
 var expectedRefusal = regexp.MustCompile(`Failed to load resource: the server responded with a status of (409|422|429)`)
 
-// problems are console errors and exceptions, Content-Security-Policy violations among them.
-func (b *browser) problems() []string {
+// problems are console errors and exceptions, Content-Security-Policy violations among them;
+// allowed are messages about what the test made happen on purpose.
+func (b *browser) problems(allowed ...*regexp.Regexp) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []string
 	for _, m := range b.console {
-		if expectedRefusal.MatchString(m.Text) {
+		if expectedRefusal.MatchString(m.Text) || slices.ContainsFunc(allowed, func(re *regexp.Regexp) bool { return re.MatchString(m.Text) }) {
 			continue // a form answered with its errors, as designed
 		}
 		if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
@@ -112,9 +114,9 @@ func (b *browser) problems() []string {
 }
 
 // checkConsole fails the test when the pages logged errors (a CSP violation is one).
-func (b *browser) checkConsole() {
+func (b *browser) checkConsole(allowed ...*regexp.Regexp) {
 	b.t.Helper()
-	for _, p := range b.problems() {
+	for _, p := range b.problems(allowed...) {
 		b.t.Errorf("browser console: %s", p)
 	}
 }
