@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bossraid/bossraid/static"
 )
@@ -26,7 +27,10 @@ type assets struct {
 	files map[string]*asset
 }
 
-func loadAssets() (*assets, error) {
+// loadAssets reads and compresses the embedded files once per process: they never change.
+var loadAssets = sync.OnceValues(readAssets)
+
+func readAssets() (*assets, error) {
 	as := &assets{files: map[string]*asset{}}
 	err := fs.WalkDir(static.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(path.Base(name), ".") || path.Ext(name) == ".go" {

@@ -23,8 +23,13 @@ import (
 //	go test -count=1 -run TestScreenshots ./adapters/http/web/ -args -screenshots
 var screenshots = flag.Bool("screenshots", false, "write PNGs of the main pages to docs/screenshots")
 
-// screenshotDir is docs/screenshots at the repository root.
-var screenshotDir = filepath.Join("..", "..", "..", "docs", "screenshots")
+// screenshotDir is SCREENSHOTS_DIR, else docs/screenshots at the repository root.
+func screenshotDir() string {
+	if d := os.Getenv("SCREENSHOTS_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "docs", "screenshots")
+}
 
 var viewports = []struct {
 	name          string
@@ -39,7 +44,7 @@ func TestScreenshots(t *testing.T) {
 	if !*screenshots && os.Getenv("SCREENSHOTS") != "1" {
 		t.Skip("writes docs/screenshots; run with SCREENSHOTS=1 or -args -screenshots")
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	if err := os.MkdirAll(screenshotDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	s := newSite(t, siteOptions{})
@@ -94,7 +99,7 @@ func TestScreenshots(t *testing.T) {
 				chromedp.Sleep(400*time.Millisecond), // let the live stream and the countdown settle
 			)
 			png := run(t, tab, 10*time.Second, name, chromedp.FullScreenshot(100))
-			file := filepath.Join(screenshotDir, fmt.Sprintf("%s-%s.png", name, vp.name))
+			file := filepath.Join(screenshotDir(), fmt.Sprintf("%s-%s.png", name, vp.name))
 			if err := os.WriteFile(file, png, 0o644); err != nil {
 				t.Fatal(err)
 			}
