@@ -129,16 +129,17 @@ func (m *Metrics) Observe(route string, next http.Handler) http.Handler {
 		rec := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		defer func() {
-			// A handler that panics is answered 500 further out; record it as such.
-			code := rec.status
-			if code == 0 {
-				code = http.StatusOK
-			}
+			took := time.Since(start).Seconds()
 			if v := recover(); v != nil {
-				m.requestDuration.WithLabelValues(route, r.Method, "500").Observe(time.Since(start).Seconds())
+				// The server's recovery further out answers 500; count it so, then pass it on.
+				m.requestDuration.WithLabelValues(route, r.Method, "500").Observe(took)
 				panic(v)
 			}
-			m.requestDuration.WithLabelValues(route, r.Method, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+			code := rec.status
+			if code == 0 {
+				code = http.StatusOK // a handler that writes nothing answers 200
+			}
+			m.requestDuration.WithLabelValues(route, r.Method, strconv.Itoa(code)).Observe(took)
 		}()
 		next.ServeHTTP(rec, r)
 	})
