@@ -10,6 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 vendor=(
 	"htmx.org/dist/htmx.min.js     htmx.min.js"
 	"htmx-ext-sse/dist/sse.min.js  sse.min.js"
+	"swagger-ui-dist/swagger-ui-bundle.js  swagger-ui-bundle.js"
+	"swagger-ui-dist/swagger-ui.css        swagger-ui.css"
 )
 
 if ! command -v npm >/dev/null; then
