@@ -15,7 +15,7 @@ RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 COPY --from=assets /src/static/vendor/ static/vendor/
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-	go tool templ generate && \
+	go tool templ generate -path views && \
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/bossraid ./cmd/bossraid
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -23,6 +23,10 @@ WITH_SERVICES = eval "$$($(SERVICES) env)";
 
 GOLANGCI_LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
 
+# templ runs over views/ so the file names inside *_templ.go read "page/lobby.templ"; generating
+# from another folder would rewrite every file.
+TEMPL := $(GO) tool templ generate -path views
+
 # Fuzz targets as PACKAGE:FuzzName, e.g. ./core/users:FuzzCheckNickname; none yet.
 FUZZ_TARGETS ?=
 FUZZ_TIME    ?= 30s
@@ -80,11 +84,11 @@ build: generate assets ## build bin/bossraid
 
 .PHONY: generate
 generate: ## turn views/**/*.templ into *_templ.go (commit the result)
-	$(GO) tool templ generate
+	$(TEMPL)
 
 .PHONY: generate-check
 generate-check: ## fail when a *_templ.go is stale (CI)
-	$(GO) tool templ generate -check
+	$(TEMPL) -check
 
 .PHONY: assets
 assets: ## npm packages at their locked versions, copied into static/vendor/ (scripts/assets.sh)
