@@ -58,6 +58,7 @@ type Player struct {
 	Pages      int
 	PrevPath   string // "" on the first page
 	NextPath   string // "" on the last page
+	Own        bool   // the viewer's own page: offers signing out everywhere
 }
 
 // Error is the friendly page of a failed request.

@@ -167,8 +167,30 @@ func TestBrowserSignUpEnterClearAndRank(t *testing.T) {
 	tab := b.tab()
 	p := newPlayer()
 
+	// A weak password: the form comes back in place with the error, the other values kept.
 	start := time.Now()
-	signUpInBrowser(t, tab, s.URL, p)
+	do(t, tab, 10*time.Second, "sign up with a weak password",
+		chromedp.Navigate(s.URL+"/signup"),
+		chromedp.WaitVisible(chromedp.CSS("#f-email")),
+		chromedp.SendKeys(chromedp.CSS("#f-email"), p.Email),
+		chromedp.SendKeys(chromedp.CSS("#f-nickname"), p.Nickname),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), "weak"),
+		chromedp.Click(sel("signup-submit")),
+		chromedp.WaitVisible(sel("error-password")),
+	)
+	t.Logf("inline error shown: %s", time.Since(start).Round(time.Millisecond))
+	if got := run(t, tab, time.Second, "kept nickname", chromedp.Value(chromedp.CSS("#f-nickname"))); got != p.Nickname {
+		t.Errorf("nickname kept as %q", got)
+	}
+	if got := run(t, tab, time.Second, "password", chromedp.Value(chromedp.CSS("#f-password"))); got != "" {
+		t.Errorf("password kept as %q", got)
+	}
+	start = time.Now()
+	do(t, tab, 10*time.Second, "sign up",
+		chromedp.SendKeys(chromedp.CSS("#f-password"), p.Password),
+		chromedp.Click(sel("signup-submit")),
+		chromedp.WaitVisible(sel("lobby")),
+	)
 	t.Logf("sign up → lobby: %s", time.Since(start).Round(time.Millisecond))
 
 	step := time.Now()

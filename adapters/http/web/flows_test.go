@@ -261,6 +261,11 @@ func TestEnterClearAndSeeTheResult(t *testing.T) {
 		t.Errorf("deadline moved on reload: %q then %q", deadline, d2)
 	}
 
+	// Entering again while inside leads back to my raid.
+	if res := c.post("/raids", url.Values{"level": {"2"}}); res.status() != http.StatusSeeOther || res.location() != path {
+		t.Errorf("entering twice: %d to %q, want my raid %q", res.status(), res.location(), path)
+	}
+
 	// The lobby says I am inside.
 	lobby := c.get("/")
 	if lobby.doc.Find(testid("status-busy")).Length() != 1 || lobby.text(testid("status-raid-link")) == "" {
@@ -447,6 +452,14 @@ func TestPlayerPageIsPaginated(t *testing.T) {
 	}
 	if second.doc.Find(testid("next")).Length() != 0 || second.doc.Find(testid("prev")).Length() != 1 {
 		t.Error("second page links")
+	}
+	if first.doc.Find(testid("signout-everywhere")).Length() != 1 {
+		t.Error("my own page offers no way to sign out everywhere")
+	}
+	other := newPlayer()
+	s.client().signUp(other)
+	if c.get("/players/"+other.Nickname).doc.Find(testid("signout-everywhere")).Length() != 0 {
+		t.Error("someone else's page offers to sign me out everywhere")
 	}
 	if got := c.get("/players/nobody-here"); got.status() != http.StatusNotFound {
 		t.Errorf("unknown player: %d", got.status())

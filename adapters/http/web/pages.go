@@ -95,6 +95,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request) {
 		Nickname: h.Nickname, AvatarURL: media.ProfileImagePath(h.ProfileImage),
 		TotalScore: h.TotalScore, TotalCount: h.TotalCount,
 		Page: pageNo, Pages: max(1, (h.TotalCount+historyPageSize-1)/historyPageSize),
+		Own: own,
 	}
 	now := web.app.Clock.Now()
 	for _, rd := range h.Raids {

@@ -19,6 +19,7 @@ import (
 
 // enter puts the player inside the raid at the level of the button pressed.
 func (web *Web) enter(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "HX-Request")
 	ctx := r.Context()
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
@@ -49,7 +50,9 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 	var message string
 	switch busy, isBusy := errors.AsType[*raids.BusyError](err); {
 	case isBusy && busy.UserID == p.ID:
-		message = "You are already inside the raid."
+		web.flash(r, "info", "You are already inside the raid: here it is.")
+		redirect(w, r, raidPath(busy.RaidID))
+		return
 	case isBusy:
 		message = "Someone else is inside the raid right now. Wait for the gates to open."
 		if st, serr := web.app.Status(r.Context()); serr == nil && st.Current != nil {
@@ -128,6 +131,7 @@ func (web *Web) raidResult(r *http.Request, p app.Player, rd raids.Raid, notice 
 
 // end clears the player's raid. A raid past its deadline is recorded as failed and says so.
 func (web *Web) end(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "HX-Request")
 	ctx := r.Context()
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
