@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -25,10 +26,13 @@ import (
 	"github.com/gorilla/mux"
 
 	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/http/admin"
 	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/apidocs"
 	"github.com/bossraid/bossraid/adapters/http/metrics"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/session"
+	"github.com/bossraid/bossraid/adapters/http/web"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/internal/testenv"
 	"github.com/bossraid/bossraid/ports"
@@ -48,7 +52,8 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, "http_apidocs")
 }
 
-// newStack is an instance with the front doors cmd/bossraid adds for the API's neighbours.
+// newStack is an instance with every front door cmd/bossraid adds, in its order, so the
+// router walked is the production one.
 func newStack(t *testing.T) *testenv.Stack {
 	t.Helper()
 	settings := app.DefaultSettings()
@@ -56,8 +61,18 @@ func newStack(t *testing.T) *testenv.Stack {
 	m := metrics.New()
 	return testenv.NewStack(t, testenv.StackOptions{
 		RedisDB: redisDB, Settings: &settings, Metrics: m, Observe: m.Observe,
-		FrontDoors: func(*testenv.Stack) []httpserver.FrontDoor {
-			return []httpserver.FrontDoor{m, apidocs.New(nil)}
+		FrontDoors: func(st *testenv.Stack) []httpserver.FrontDoor {
+			sessions := session.New(st.DB, time.Hour, false)
+			t.Cleanup(sessions.Close)
+			pages, err := web.New(web.Config{App: st.App, Sessions: sessions, Stop: st.Stop})
+			if err != nil {
+				t.Fatal(err)
+			}
+			adminPages, err := admin.New(admin.Config{App: st.App, Sessions: sessions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []httpserver.FrontDoor{m, apidocs.New(nil), adminPages, pages}
 		},
 	})
 }
