@@ -17,8 +17,9 @@ import (
 	"github.com/bossraid/bossraid/internal/testenv"
 )
 
-// redisDB is the Redis database of these tests (see testenv.Redis).
-const redisDB = 7
+// redisDB is the Redis database of these tests (see testenv.Redis; 7–9 are taken by other
+// packages).
+const redisDB = 10
 
 // waitLimit bounds every wait for the server to change state; reaching it fails the test.
 const waitLimit = 30 * time.Second

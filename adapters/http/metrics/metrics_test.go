@@ -22,8 +22,8 @@ import (
 	"github.com/bossraid/bossraid/internal/testenv"
 )
 
-// redisDB is this package's Redis database (see testenv.Redis).
-const redisDB = 9
+// redisDB is this package's Redis database (see testenv.Redis; 7–9 are taken by other packages).
+const redisDB = 11
 
 func TestMain(m *testing.M) { testenv.Main(m, "http_metrics") }
 
