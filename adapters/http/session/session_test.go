@@ -15,8 +15,8 @@ import (
 	"github.com/bossraid/bossraid/internal/testenv"
 )
 
-// redisDB is this package's database in the test Redis (a spare one, see internal/testenv).
-const redisDB = 7
+// redisDB is this package's database in the test Redis, one no other package uses (see internal/testenv).
+const redisDB = 12
 
 func TestMain(m *testing.M) {
 	testenv.Main(m, "session")
