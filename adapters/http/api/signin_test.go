@@ -22,8 +22,13 @@ func TestSignIn(t *testing.T) {
 
 	t.Run("success shape", func(t *testing.T) {
 		e := e.sub(t)
-		m := e.expect(e.postJSON("/api/users/signin", "", signInBody(p.Email, p.Password)), http.StatusOK)
+		r := e.postJSON("/api/users/signin", "", signInBody(p.Email, p.Password))
+		m := e.expect(r, http.StatusOK)
 		requireKeys(t, m, "access", "refresh", "token_type", "expires_in")
+		// Tokens must not be cached (RFC 6749 §5.1).
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Fatalf("Cache-Control %q on a token answer", cc)
+		}
 		if m["token_type"] != "Bearer" {
 			t.Fatalf("token_type %v", m["token_type"])
 		}

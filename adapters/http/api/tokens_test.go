@@ -184,8 +184,12 @@ func TestTokenRefresh(t *testing.T) {
 
 	t.Run("success shape", func(t *testing.T) {
 		e := e.sub(t)
-		m := e.expect(e.refresh(p.Refresh), http.StatusOK)
+		r := e.refresh(p.Refresh)
+		m := e.expect(r, http.StatusOK)
 		requireKeys(t, m, "access", "token_type", "expires_in")
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Fatalf("Cache-Control %q on a token answer", cc)
+		}
 		if m["token_type"] != "Bearer" || integer(t, m["expires_in"]) != int64(app.DefaultSettings().AccessTokenTTL/time.Second) {
 			t.Fatalf("token_type %v, expires_in %v", m["token_type"], m["expires_in"])
 		}
