@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -34,16 +35,33 @@ var _ ports.ChangeFeed = (*ChangeFeed)(nil)
 // Follow reports changes until ctx ends.
 func (f *ChangeFeed) Follow(ctx context.Context, fn func(ports.Change)) {
 	fn(ports.Change{Kind: ports.ChangesLost})
-	connState := make(chan ports.ChangeKind, 16)
+	// The listener's callback and the pinger never block: a connection whose reader waits on
+	// us would stop reading its socket, and Postgres would then wait on it in turn. They only
+	// record the state and wake the loop below.
+	var (
+		connected atomic.Bool
+		lost      atomic.Bool // a disconnection happened since the loop last looked
+		wake      = make(chan struct{}, 1)
+	)
+	signal := func(up bool) {
+		if !up {
+			lost.Store(true)
+		}
+		connected.Store(up)
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 	l := pq.NewListener(f.dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventConnected, pq.ListenerEventReconnected:
-			connState <- ports.ChangesFollowed
+			signal(true)
 		case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
 			if err != nil {
 				f.log.Debug("change feed disconnected", "err", err)
 			}
-			connState <- ports.ChangesLost
+			signal(false)
 		}
 	})
 	defer l.Close()
@@ -52,17 +70,20 @@ func (f *ChangeFeed) Follow(ctx context.Context, fn func(ports.Change)) {
 		// the LISTEN is replayed on reconnect.
 		f.log.Debug("change feed not connected yet", "err", err)
 	}
-	ping := time.NewTicker(f.pingEvery)
-	defer ping.Stop()
+	go f.pingUntilDone(ctx, l, signal)
 	followed := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case kind := <-connState:
-			if (kind == ports.ChangesFollowed) != followed {
-				followed = kind == ports.ChangesFollowed
-				fn(ports.Change{Kind: kind})
+		case <-wake:
+			if lost.Swap(false) && followed {
+				followed = false
+				fn(ports.Change{Kind: ports.ChangesLost})
+			}
+			if connected.Load() && !followed {
+				followed = true
+				fn(ports.Change{Kind: ports.ChangesFollowed})
 			}
 		case n := <-l.NotificationChannel():
 			if n == nil {
@@ -75,10 +96,31 @@ func (f *ChangeFeed) Follow(ctx context.Context, fn func(ports.Change)) {
 			if c, ok := parseChange(n.Extra); ok {
 				fn(c)
 			}
-		case <-ping.C:
-			if err := l.Ping(); err != nil && followed {
-				followed = false
-				fn(ports.Change{Kind: ports.ChangesLost})
+		}
+	}
+}
+
+// pingUntilDone notices a connection that died without a word: its ping fails. A ping that
+// succeeds again means the connection answers, and a fresh start of the cache is safe.
+func (f *ChangeFeed) pingUntilDone(ctx context.Context, l *pq.Listener, signal func(up bool)) {
+	t := time.NewTicker(f.pingEvery)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := l.Ping()
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				failing = true
+				signal(false)
+			case failing:
+				failing = false
+				signal(true)
 			}
 		}
 	}
