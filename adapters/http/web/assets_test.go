@@ -19,7 +19,11 @@ func TestVendoredScriptsArePresent(t *testing.T) {
 
 func TestStaticFilesAreCachedAndCompressed(t *testing.T) {
 	s := newSite(t, siteOptions{})
-	get := func(path string, header ...string) *http.Response {
+	type answer struct {
+		StatusCode int
+		Header     http.Header
+	}
+	get := func(path string, header ...string) answer {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
 		setHeaders(req, header)
@@ -28,9 +32,9 @@ func TestStaticFilesAreCachedAndCompressed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer resp.Body.Close()
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
+		return answer{resp.StatusCode, resp.Header}
 	}
 	css := static.Path("css/app.css")
 	res := get(css, "Accept-Encoding", "gzip")

@@ -35,13 +35,13 @@ func (c *client) stream(base string) <-chan sseEvent {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.t.Cleanup(func() { _ = resp.Body.Close() })
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		c.t.Fatalf("stream: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	out := make(chan sseEvent, 64)
 	go func() {
 		defer close(out)
-		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<16), 1<<20)
 		var ev sseEvent

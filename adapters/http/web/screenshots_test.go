@@ -62,7 +62,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		heroes[name] = app.Player{ID: u.ID, Nickname: u.Nickname, TokenVersion: u.TokenVersion}
 	}
-	clear := func(name string, levels ...int) {
+	clearRaids := func(name string, levels ...int) {
 		for _, l := range levels {
 			r, err := s.App.EnterRaid(ctx, heroes[name], l)
 			if err != nil {
@@ -73,12 +73,12 @@ func TestScreenshots(t *testing.T) {
 			}
 		}
 	}
-	clear("Celes", 2, 2, 1)
-	clear("Dain", 2, 1)
-	clear("Elowen", 1, 1, 0)
-	clear("Faro", 2)
-	clear("Gwyn", 1, 0)
-	clear("Aria", 0, 1)
+	clearRaids("Celes", 2, 2, 1)
+	clearRaids("Dain", 2, 1)
+	clearRaids("Elowen", 1, 1, 0)
+	clearRaids("Faro", 2)
+	clearRaids("Gwyn", 1, 0)
+	clearRaids("Aria", 0, 1)
 	inside, err := s.App.EnterRaid(ctx, heroes["Borin"], 2)
 	if err != nil {
 		t.Fatal(err)
