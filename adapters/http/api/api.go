@@ -61,20 +61,33 @@ func Routes() []Route {
 // Register adds the JSON routes to r (the server's root router).
 func (api *API) Register(r *mux.Router) {
 	s := r.PathPrefix("/api").Subrouter()
-	s.HandleFunc("/users/signup", api.signUp).Methods(http.MethodPost)
-	s.HandleFunc("/users/signin", api.signIn).Methods(http.MethodPost)
-	s.HandleFunc("/users/signout", api.authed(api.signOut)).Methods(http.MethodPost)
-	s.HandleFunc("/users/token/refresh", api.refresh).Methods(http.MethodPost)
-	s.HandleFunc("/users/search/{nickname}", api.authed(api.search)).Methods(http.MethodGet)
-	s.HandleFunc("/raids/enter", api.authed(api.enter)).Methods(http.MethodPost)
-	s.HandleFunc("/raids/{id:[0-9]+}/end", api.authed(api.end)).Methods(http.MethodPatch)
-	s.HandleFunc("/raids/status", api.authed(api.status)).Methods(http.MethodGet)
-	s.HandleFunc("/raids/ranking", api.authed(api.ranking)).Methods(http.MethodGet)
+	routes := []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{http.MethodPost, "/users/signup", api.signUp},
+		{http.MethodPost, "/users/signin", api.signIn},
+		{http.MethodPost, "/users/signout", api.authed(api.signOut)},
+		{http.MethodPost, "/users/token/refresh", api.refresh},
+		{http.MethodGet, "/users/search/{nickname}", api.authed(api.search)},
+		{http.MethodPost, "/raids/enter", api.authed(api.enter)},
+		{http.MethodPatch, "/raids/{id:[0-9]+}/end", api.authed(api.end)},
+		{http.MethodGet, "/raids/status", api.authed(api.status)},
+		{http.MethodGet, "/raids/ranking", api.authed(api.ranking)},
+	}
+	for _, rt := range routes {
+		s.HandleFunc(rt.path, rt.h).Methods(rt.method)
+	}
+	// gorilla/mux loses a subrouter's "method mismatch" when a later route fails on its path,
+	// so each path also gets a catch-all after the real routes, answering 405 itself.
+	for _, rt := range routes {
+		s.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", rt.method)
+			api.fail(w, r, problem.ErrMethodNotAllowed)
+		})
+	}
 	s.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, problem.ErrRouteNotFound)
-	})
-	s.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		api.fail(w, r, problem.ErrMethodNotAllowed)
 	})
 }
 
