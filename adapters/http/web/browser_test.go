@@ -230,9 +230,6 @@ func TestBrowserSignUpEnterClearAndRank(t *testing.T) {
 		t.Errorf("ranking row %q", row)
 	}
 	t.Logf("whole flow: %s", time.Since(start).Round(time.Millisecond))
-	weight := run(t, tab, 5*time.Second, "page weight", chromedp.Evaluate[float64](
-		`performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)`))
-	t.Logf("lobby transfer, first visit in this tab's cache state: %.1f KiB", weight/1024)
 	b.checkConsole()
 }
 
