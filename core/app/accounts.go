@@ -83,21 +83,32 @@ type TokenPair struct {
 	User             users.User
 }
 
-// SignIn checks the credentials and issues tokens, revoking the player's earlier refresh
-// tokens. Unknown email and wrong password both give users.ErrInvalidCredentials after about
-// the same work; repeated failures per account or per client address give *RateLimitedError.
+// SignIn checks the credentials and issues API tokens, revoking the player's earlier refresh
+// tokens. Its errors are CheckCredentials'.
 func (a *App) SignIn(ctx context.Context, email, password, clientAddr string) (TokenPair, error) {
+	u, err := a.CheckCredentials(ctx, email, password, clientAddr)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.issueTokens(ctx, u)
+}
+
+// CheckCredentials returns the player the email and password belong to, issuing nothing (the
+// web sign-in keeps its own session). Unknown email and wrong password both give
+// users.ErrInvalidCredentials after about the same work; repeated failures per account or per
+// client address give *RateLimitedError, even for the right password.
+func (a *App) CheckCredentials(ctx context.Context, email, password, clientAddr string) (users.User, error) {
 	email = users.NormalizeEmail(email)
 	accountKey, addressKey := "signin:account:"+email, "signin:address:"+clientAddr
 	if err := a.checkThrottle(ctx, accountKey, a.settings.SignInAccountLimit); err != nil {
-		return TokenPair{}, err
+		return users.User{}, err
 	}
 	if err := a.checkThrottle(ctx, addressKey, a.settings.SignInAddressLimit); err != nil {
-		return TokenPair{}, err
+		return users.User{}, err
 	}
 	u, err := a.Users.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, users.ErrNotFound) {
-		return TokenPair{}, err
+		return users.User{}, err
 	}
 	hash := u.PasswordHash
 	if errors.Is(err, users.ErrNotFound) {
@@ -105,15 +116,15 @@ func (a *App) SignIn(ctx context.Context, email, password, clientAddr string) (T
 	}
 	ok, verr := a.Hasher.Verify(password, hash)
 	if verr != nil {
-		return TokenPair{}, fmt.Errorf("verify password: %w", verr)
+		return users.User{}, fmt.Errorf("verify password: %w", verr)
 	}
 	if err != nil || !ok {
 		a.addFailure(ctx, accountKey)
 		a.addFailure(ctx, addressKey)
-		return TokenPair{}, users.ErrInvalidCredentials
+		return users.User{}, users.ErrInvalidCredentials
 	}
 	a.resetFailures(ctx, accountKey)
-	return a.issueTokens(ctx, u)
+	return u, nil
 }
 
 func (a *App) dummyPasswordHash() string {

@@ -499,3 +499,19 @@ func TestExactlyOneOfManySimultaneousEntries(t *testing.T) {
 		t.Fatalf("wins %d, busy %d", wins, busy)
 	}
 }
+
+func TestCheckingCredentialsLeavesAPITokensAlone(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	_, pair := w.signUp(t, "alice")
+	u, err := w.app.CheckCredentials(ctx, "Alice@example.com", password, "192.0.2.1")
+	if err != nil || u.Nickname != "alice" {
+		t.Fatalf("CheckCredentials = %+v, %v", u, err)
+	}
+	if _, err := w.app.RefreshAccess(ctx, pair.Refresh); err != nil {
+		t.Fatalf("a web sign-in revoked the API refresh token: %v", err)
+	}
+	if _, err := w.app.CheckCredentials(ctx, "alice@example.com", "Wrong-pass1!", "192.0.2.1"); !errors.Is(err, users.ErrInvalidCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+}

@@ -93,14 +93,19 @@ func (d *Database) Drop() error {
 		return err
 	}
 	defer admin.Close()
-	_, err = admin.Exec("DROP DATABASE IF EXISTS " + d.name + " WITH (FORCE)")
+	// Bounded: a backend stuck elsewhere on the server must not hang the whole test run.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+d.name+" WITH (FORCE)")
 	return err
 }
 
 // Redis returns a client on database number db of the test Redis, emptied first. Each test
 // package uses its own number so packages running at once do not see each other's keys:
-// 1 adapters/redis, 2 adapters/http/api, 3 adapters/http/web, 4 cmd/bossraid, 5 core/app,
-// 6 adapters/http, 7–9 spare.
+// 1 adapters/redis, 2 adapters/http/api, 3 adapters/http/web, 4 cmd/bossraid (two processes),
+// 5 internal/testenv, 7 internal/loadgen, 8 adapters/http/apidocs, 9 adapters/http/admin,
+// 10 cmd/bossraid (readiness), 11 adapters/http/metrics, 12 adapters/http/session;
+// 0 is left to `make run`, 6 and 13–15 are free.
 func Redis(db int) (*redis.Client, error) {
 	opts, err := redis.ParseURL(RedisURL())
 	if err != nil {

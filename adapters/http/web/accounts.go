@@ -148,13 +148,14 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	status := statusFormErrors
 	if len(form.Errors) == 0 {
-		pair, err := web.app.SignIn(r.Context(), email, password, api.ClientAddr(r))
+		// The web keeps its own session: no API tokens, so the player's API clients stay signed in.
+		u, err := web.app.CheckCredentials(r.Context(), email, password, api.ClientAddr(r))
 		if err == nil {
-			if err := web.sessions.SignIn(r.Context(), pair.User); err != nil {
+			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.fail(w, r, app.Player{}, err)
 				return
 			}
-			web.flash(r, "success", fmt.Sprintf("Welcome back, %s!", pair.User.Nickname))
+			web.flash(r, "success", fmt.Sprintf("Welcome back, %s!", u.Nickname))
 			redirect(w, r, next)
 			return
 		}
