@@ -1,0 +1,509 @@
+// Package faults starts real Postgres, Redis and bossraid processes of its own and breaks
+// them on purpose: its tests stop Redis or Postgres in the middle of play, flush Redis, kill
+// an instance with SIGKILL and throw bad inputs at every route, and check that the service
+// answers as SPEC.md says and that no record is lost or half-written. The helpers here are
+// also used by cmd/bossraid's two-process tests. They never touch a server they did not start.
+package faults
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq" // Postgres driver
+)
+
+// PgBin is where the Postgres server programs live (Debian's postgresql-15).
+var PgBin = "/usr/lib/postgresql/15/bin"
+
+// BuildBinary builds cmd/bossraid into dir and returns the program's path.
+func BuildBinary(dir string) (string, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(dir, "bossraid")
+	cmd := exec.Command(goCmd, "build", "-o", bin, "github.com/bossraid/bossraid/cmd/bossraid")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// FreePort returns a loopback TCP port nobody listens on right now.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// asPostgres runs a Postgres program as the postgres user when we are root (initdb and
+// postgres refuse to run as root), or as ourselves otherwise.
+func asPostgres(name string, args ...string) *exec.Cmd {
+	prog := filepath.Join(PgBin, name)
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", prog}, args...)...)
+	}
+	return exec.Command(prog, args...)
+}
+
+// giveToPostgres makes paths belong to the postgres user when we are root.
+func giveToPostgres(paths ...string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("no postgres user to run Postgres as: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for _, p := range paths {
+		err := filepath.Walk(p, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, uid, gid)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openDir makes a fresh directory the postgres user can enter (t.TempDir's are root-only).
+func openDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	return dir, os.Chmod(dir, 0o755)
+}
+
+// PostgresTemplate is an initialised, never started cluster that StartPostgres copies: one
+// initdb per test binary instead of one per test.
+type PostgresTemplate struct {
+	root string
+	data string
+}
+
+// NewPostgresTemplate runs initdb once. Close removes it.
+func NewPostgresTemplate() (*PostgresTemplate, error) {
+	root, err := openDir("bossraid-faults-template-*")
+	if err != nil {
+		return nil, err
+	}
+	tpl := &PostgresTemplate{root: root, data: filepath.Join(root, "data")}
+	if err := giveToPostgres(root); err != nil {
+		tpl.Close()
+		return nil, err
+	}
+	out, err := asPostgres("initdb", "-D", tpl.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+		"--locale=C.UTF-8", "--no-sync").CombinedOutput()
+	if err != nil {
+		tpl.Close()
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	conf := `
+# internal/faults: a throwaway cluster for one test.
+listen_addresses = '127.0.0.1'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+shared_buffers = 32MB
+log_min_messages = warning
+`
+	f, err := os.OpenFile(filepath.Join(tpl.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(conf)
+		_ = f.Close()
+	}
+	if err != nil {
+		tpl.Close()
+		return nil, err
+	}
+	return tpl, nil
+}
+
+// Close removes the template.
+func (p *PostgresTemplate) Close() { _ = os.RemoveAll(p.root) }
+
+// Postgres is a cluster this package started, on its own port and directory.
+type Postgres struct {
+	Port int
+	root string
+	data string
+	log  string
+}
+
+// StartPostgres copies the template into a new cluster, starts it on a free port and stops
+// and removes it when the test ends.
+func (p *PostgresTemplate) StartPostgres(t testing.TB) *Postgres {
+	t.Helper()
+	root, err := openDir("bossraid-faults-pg-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &Postgres{root: root, data: filepath.Join(root, "data"), log: filepath.Join(root, "postgres.log")}
+	t.Cleanup(func() {
+		_ = asPostgres("pg_ctl", "-D", pg.data, "-m", "immediate", "-w", "-t", "20", "stop").Run()
+		_ = os.RemoveAll(root)
+	})
+	if out, err := exec.Command("cp", "-a", p.data, pg.data).CombinedOutput(); err != nil {
+		t.Fatalf("copy the Postgres template: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(pg.log, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := giveToPostgres(root); err != nil {
+		t.Fatal(err)
+	}
+	if pg.Port, err = FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return pg
+}
+
+// URL is the connection URL of database name ("postgres" is always there).
+func (pg *Postgres) URL(name string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", pg.Port, name)
+}
+
+// Start starts the cluster on its port and waits until it accepts connections.
+func (pg *Postgres) Start() error {
+	out, err := asPostgres("pg_ctl", "-D", pg.data, "-l", pg.log, "-w", "-t", "30",
+		"-o", fmt.Sprintf("-p %d -k %s", pg.Port, pg.root), "start").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("start Postgres: %v\n%s\n%s", err, out, pg.Logs())
+	}
+	return nil
+}
+
+// Stop shuts the cluster down the way a crash would (immediate mode: no checkpoint, clients
+// cut off mid-transaction), so a restart has to recover.
+func (pg *Postgres) Stop() error {
+	out, err := asPostgres("pg_ctl", "-D", pg.data, "-m", "immediate", "-w", "-t", "30", "stop").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("stop Postgres: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Logs returns the server log.
+func (pg *Postgres) Logs() string {
+	b, _ := os.ReadFile(pg.log)
+	return string(b)
+}
+
+// Redis is a redis-server this package started, without persistence: a restart comes back empty.
+type Redis struct {
+	Port int
+	dir  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartRedis starts a redis-server on a free port and stops it when the test ends.
+func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Redis{Port: port, dir: t.TempDir()}
+	t.Cleanup(func() { _ = r.Stop() })
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// URL is the Redis URL of database db.
+func (r *Redis) URL(db int) string { return fmt.Sprintf("redis://127.0.0.1:%d/%d", r.Port, db) }
+
+// Start runs redis-server on its port (again) and waits until it answers.
+func (r *Redis) Start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd != nil {
+		return errors.New("redis: already running")
+	}
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", r.dir,
+		"--logfile", filepath.Join(r.dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	r.cmd, r.done = cmd, done
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r.ping() == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			r.cmd = nil
+			return fmt.Errorf("redis-server exited at start:\n%s", r.logs())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("redis-server did not answer on port %d", r.Port)
+}
+
+// Stop ends redis-server (SIGTERM, then SIGKILL) and waits for it to be gone.
+func (r *Redis) Stop() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return nil
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+	r.cmd = nil
+	return nil
+}
+
+// Do sends one command with redis-cli and returns its answer.
+func (r *Redis) Do(args ...string) (string, error) {
+	out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(r.Port)}, args...)...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+func (r *Redis) ping() error {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", r.Port), 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "+PONG\r\n" {
+		return fmt.Errorf("redis ping: %q %v", buf, err)
+	}
+	return nil
+}
+
+func (r *Redis) logs() string {
+	b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
+	return string(b)
+}
+
+// App is a bossraid server process this package started.
+type App struct {
+	URL string
+	Env map[string]string
+
+	bin  string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+}
+
+// AppEnv is the environment of a test server; HTTP_ADDR is filled in by StartApp.
+func AppEnv(databaseURL, redisURL string) map[string]string {
+	return map[string]string{
+		"APP_ENV":          "test",
+		"DATABASE_URL":     databaseURL,
+		"REDIS_URL":        redisURL,
+		"SECRET_KEY":       "faults-test-secret-key-of-at-least-32-characters",
+		"LOG_LEVEL":        "warn",
+		"SHUTDOWN_TIMEOUT": "5s",
+		"SWEEP_INTERVAL":   "200ms",
+	}
+}
+
+// Migrate runs `bossraid migrate up` against env's database.
+func Migrate(bin string, env map[string]string) error {
+	cmd := exec.Command(bin, "migrate", "up")
+	cmd.Env = environ(env)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("bossraid migrate up: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func environ(env map[string]string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := env[k]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// StartApp runs `bossraid serve` with env on a free loopback port, waits until /healthz
+// answers and kills it when the test ends.
+func StartApp(t testing.TB, bin string, env map[string]string) *App {
+	t.Helper()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{bin: bin, Env: map[string]string{}, logs: &syncBuffer{}}
+	for k, v := range env {
+		a.Env[k] = v
+	}
+	a.Env["HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
+	a.URL = "http://" + a.Env["HTTP_ADDR"]
+	t.Cleanup(func() {
+		a.Kill()
+		if t.Failed() {
+			t.Logf("logs of the server at %s:\n%s", a.URL, a.Logs())
+		}
+	})
+	if err := a.start(); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (a *App) start() error {
+	cmd := exec.Command(a.bin, "serve")
+	cmd.Env = environ(a.Env)
+	cmd.Stdout, cmd.Stderr = a.logs, a.logs
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	a.cmd, a.done = cmd, done
+	deadline := time.Now().Add(30 * time.Second)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("bossraid serve exited at start:\n%s", a.Logs())
+		default:
+		}
+		resp, err := client.Get(a.URL + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("bossraid serve did not answer /healthz in 30s:\n%s", a.Logs())
+}
+
+// PID is the server's process id.
+func (a *App) PID() int { return a.cmd.Process.Pid }
+
+// Kill ends the server with SIGKILL, as a crash or the OOM killer would.
+func (a *App) Kill() {
+	if a.cmd == nil {
+		return
+	}
+	_ = a.cmd.Process.Kill()
+	<-a.done
+}
+
+// Exited reports whether the server process has ended.
+func (a *App) Exited() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Logs returns everything the server wrote.
+func (a *App) Logs() string { return a.logs.String() }
+
+// syncBuffer is a bytes.Buffer for a process's output, read while it is written; it keeps
+// the last megabyte.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		rest := b.buf.Bytes()[b.buf.Len()-(512<<10):]
+		b.buf = *bytes.NewBuffer(append([]byte("…\n"), rest...))
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Eventually polls cond every 50 ms until it holds or within passes.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, within, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// OpenDB opens a plain connection pool for the test's own checks.
+func OpenDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(4)
+	t.Cleanup(func() { _ = db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
