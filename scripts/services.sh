@@ -60,20 +60,20 @@ apt_install() {
 
 pg_bin() { # newest installed server binary named $1
 	local f
-	f=$(ls -d /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n1 || true)
+	f=$(printf '%s\n' /usr/lib/postgresql/*/bin/"$1" | grep -v '\*' | sort -V | tail -n1 || true)
 	[ -n "$f" ] || f=$(command -v "$1" || true)
 	printf '%s' "$f"
 }
 
 need_pg_client() {
-	command -v pg_isready >/dev/null && command -v psql >/dev/null || apt_install postgresql-client
+	if ! command -v pg_isready >/dev/null || ! command -v psql >/dev/null; then apt_install postgresql-client; fi
 }
 need_pg_server() {
-	[ -n "$(pg_bin initdb)" ] && [ -n "$(pg_bin pg_ctl)" ] || apt_install postgresql
+	if [ -z "$(pg_bin initdb)" ] || [ -z "$(pg_bin pg_ctl)" ]; then apt_install postgresql; fi
 	[ -n "$(pg_bin initdb)" ] || die "initdb not found after installing postgresql"
 }
-need_redis_client() { command -v redis-cli >/dev/null || apt_install redis-tools; }
-need_redis_server() { command -v redis-server >/dev/null || apt_install redis-server; }
+need_redis_client() { if ! command -v redis-cli >/dev/null; then apt_install redis-tools; fi; }
+need_redis_server() { if ! command -v redis-server >/dev/null; then apt_install redis-server; fi; }
 
 # url_with_db URL NAME: URL with its path (the database) replaced by NAME, query kept.
 url_with_db() {
@@ -93,7 +93,7 @@ url_db() {
 # daemons it starts hold neither our lock nor a caller's pipe (make, CI, a terminal multiplexer).
 detach() {
 	(
-		for fd in /proc/$BASHPID/fd/*; do
+		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
 		done
@@ -215,7 +215,7 @@ resolve_pg() {
 	if local_pg_running && [ "$want" = "$(local_pg_url)" ]; then pg_admin=$want pg_owner=local
 	elif pg_answers "$want"; then pg_admin=$want pg_owner=external
 	elif local_pg_running; then pg_admin=$(local_pg_url) pg_owner=local
-	else pg_admin= pg_owner=
+	else pg_admin='' pg_owner=''
 	fi
 }
 resolve_redis() {
@@ -223,7 +223,7 @@ resolve_redis() {
 	if local_redis_running && [ "$want" = "$(local_redis_url)" ]; then redis_url=$want redis_owner=local
 	elif redis_answers "$want"; then redis_url=$want redis_owner=external
 	elif local_redis_running; then redis_url=$(local_redis_url) redis_owner=local
-	else redis_url= redis_owner=
+	else redis_url='' redis_owner=''
 	fi
 }
 
