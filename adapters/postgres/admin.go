@@ -70,7 +70,9 @@ func (q *query) filterRaids(f ports.RaidFilter) {
 	if f.Player != "" {
 		key := users.NicknameKey(f.Player)
 		if f.PlayerExact {
-			q.where("r.user_id IN (SELECT id FROM users WHERE nickname_key = " + q.arg(key) + ")")
+			// One player at most (nickname_key is unique): as a scalar the planner walks
+			// raids_user_enter in order instead of sorting the player's raids.
+			q.where("r.user_id = (SELECT id FROM users WHERE nickname_key = " + q.arg(key) + ")")
 		} else {
 			q.where("r.user_id IN (SELECT id FROM users WHERE nickname_key LIKE " + q.arg(likePrefix(key)) + ")")
 		}
