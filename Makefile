@@ -38,8 +38,8 @@ BENCH_COUNT ?= 1
 # is already running, e.g. `make run` in another terminal.
 LOADGEN_ARGS ?=
 
-# TODO(web): the screenshot test does not exist yet. When it does, keep these in step with it:
-# the test that renders every page in headless Chromium and writes PNGs to SCREENSHOTS_DIR.
+# The test that renders the main pages in headless Chromium and writes PNGs to SCREENSHOTS_DIR
+# (adapters/http/web/screenshots_test.go); keep these in step with it.
 SCREENSHOTS_PKG  ?= ./adapters/http/web
 SCREENSHOTS_TEST ?= TestScreenshots
 SCREENSHOTS_ARGS ?= -screenshots
