@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/core/raids"
@@ -222,7 +223,7 @@ func TestDriverErrorsMapOnce(t *testing.T) {
 		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
 	}
 	for _, code := range []string{"57014", "55P03", "25P03", "57P01", "57P02", "57P03", "53300", "08006", "08001", "40P01"} {
-		unavailable = append(unavailable, &pq.Error{Code: pq.ErrorCode(code)})
+		unavailable = append(unavailable, &pq.Error{Code: pqerror.Code(code)})
 	}
 	for _, err := range unavailable {
 		if got := postgres.DBError("op", err); !errors.Is(got, ports.ErrUnavailable) {

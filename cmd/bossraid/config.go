@@ -69,11 +69,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		return def
 	}
-	duration := func(name, def string, min time.Duration) time.Duration {
+	duration := func(name, def string, least time.Duration) time.Duration {
 		raw := get(name, def)
 		d, err := time.ParseDuration(raw)
-		if err != nil || d < min {
-			errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least %s, like %s", name, raw, min, def))
+		if err != nil || d < least {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least %s, like %s", name, raw, least, def))
 		}
 		return d
 	}

@@ -182,7 +182,7 @@ func TestSignInIsUniformAndThrottled(t *testing.T) {
 			w.signUp(t, "alice")
 			_, errUnknown := w.app.SignIn(ctx, "nobody@example.com", password, "192.0.2.9")
 			_, errWrong := w.app.SignIn(ctx, "alice@example.com", "Wrong-pass1!", "192.0.2.9")
-			if !errors.Is(errUnknown, users.ErrInvalidCredentials) || errUnknown != errWrong {
+			if !errors.Is(errUnknown, users.ErrInvalidCredentials) || errUnknown.Error() != errWrong.Error() {
 				t.Fatalf("unknown email %v, wrong password %v: want the same error", errUnknown, errWrong)
 			}
 			// 1 failure so far for alice; a success resets the account's count.

@@ -30,14 +30,12 @@ import (
 
 // The package's database, made by Main.
 var (
-	pkgDB     *Database
-	pkgDBName string
+	pkgDB *Database
 )
 
 // Main is a test package's TestMain: it creates the package's own migrated database, runs the
 // tests and drops it. Any failure to reach Postgres fails the run.
 func Main(m *testing.M, name string) {
-	pkgDBName = name
 	d, err := NewDatabase(name)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)

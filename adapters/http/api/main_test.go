@@ -382,8 +382,6 @@ type player struct {
 	Refresh  string
 }
 
-const goodPassword = "Raid-pass1!"
-
 // signUp registers a player through the API with a unique email and the given nickname
 // ("" makes one up).
 func (e *env) signUp(nickname string) *player {
@@ -463,5 +461,3 @@ func (e *env) search(by *player, nickname, query string) map[string]any {
 	e.t.Helper()
 	return e.expect(e.get(searchPath(nickname, query), by.Access), http.StatusOK)
 }
-
-func ptr[T any](v T) *T { return &v }
