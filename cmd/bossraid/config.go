@@ -28,6 +28,7 @@ type Config struct {
 	TrustProxy      bool
 	SweepInterval   time.Duration
 	ShutdownTimeout time.Duration
+	ShutdownDelay   time.Duration
 	DBMaxConns      int
 }
 
@@ -56,6 +57,7 @@ func Settings() []Setting {
 		{"TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind your proxy)"},
 		{"SWEEP_INTERVAL", "1s", "how often expired raids are recorded as failed (0 disables; reads never depend on it)"},
 		{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
+		{"SHUTDOWN_DELAY", "0s", "on SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)"},
 		{"DB_MAX_CONNS", "20", "Postgres connections per instance"},
 	}
 }
@@ -115,6 +117,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.SessionLifetime = duration("SESSION_LIFETIME", "168h", time.Minute)
 	c.SweepInterval = duration("SWEEP_INTERVAL", "1s", 0)
 	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", "15s", 0)
+	c.ShutdownDelay = duration("SHUTDOWN_DELAY", "0s", 0)
 	c.CookieSecure = parseBool("COOKIE_SECURE", get("COOKIE_SECURE", strconv.FormatBool(c.Env == "production")), &errs)
 	c.TrustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY", "false"), &errs)
 	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "20"))

@@ -224,6 +224,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// work, then close Redis and Postgres (deferred).
 	log.Info("shutting down")
 	srv.ShutDown()
+	if cfg.ShutdownDelay > 0 {
+		// Keep serving while load balancers see /readyz fail and stop sending new players.
+		time.Sleep(cfg.ShutdownDelay)
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
