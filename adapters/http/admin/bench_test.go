@@ -82,7 +82,9 @@ func seedMillion(b *testing.B, s *site, raids int) {
 func BenchmarkAdminAtAMillionRaids(b *testing.B) {
 	raids := benchRaids
 	if n := os.Getenv("ADMIN_BENCH_RAIDS"); n != "" {
-		fmt.Sscan(n, &raids)
+		if _, err := fmt.Sscan(n, &raids); err != nil {
+			b.Fatalf("ADMIN_BENCH_RAIDS=%q: %v", n, err)
+		}
 	}
 	s := newSite(b)
 	seedMillion(b, s, raids)
