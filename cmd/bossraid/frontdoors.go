@@ -2,17 +2,23 @@ package main
 
 import (
 	httpserver "github.com/bossraid/bossraid/adapters/http"
+	adminpages "github.com/bossraid/bossraid/adapters/http/admin"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/adapters/http/web"
 	"github.com/bossraid/bossraid/core/app"
 )
 
-// buildFrontDoors adds the web pages beside the JSON API; both share one session store.
+// buildFrontDoors adds the web pages and the admin pages beside the JSON API; they share one
+// session store.
 func buildFrontDoors(d *deps, a *app.App, stopStreams <-chan struct{}) ([]httpserver.FrontDoor, error) {
 	sessions := session.New(d.db, d.cfg.SessionLifetime, d.cfg.CookieSecure)
 	pages, err := web.New(web.Config{App: a, Sessions: sessions, Logger: d.log, Stop: stopStreams})
 	if err != nil {
 		return nil, err
 	}
-	return []httpserver.FrontDoor{pages}, nil
+	adminPages, err := adminpages.New(adminpages.Config{App: a, Sessions: sessions, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	return []httpserver.FrontDoor{pages, adminPages}, nil
 }
