@@ -137,6 +137,11 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		*tokens = min(t.players, *conc)
 	}
 	fmt.Fprintf(stdout, "loadgen: %s, load average %s\n", time.Now().UTC().Format(time.RFC3339), lg.LoadAverage())
+	var probe *lg.ResourceProbe
+	if t.pid > 0 { // from before the sign-ins: Argon2id is what the server's memory peaks on
+		probe = &lg.ResourceProbe{PID: t.pid, API: api}
+		probe.Start(ctx)
+	}
 	creds, players, err := api.PreparePlayers(ctx, lg.PlayerSource{
 		N: t.players, Tokens: *tokens, Seed: t.seed, Seeded: t.seeded, DatabaseURL: t.databaseURL,
 		Workers: t.workers, Log: stderr,
@@ -148,9 +153,7 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Concurrency: *conc, Duration: *dur, MaxRequests: *maxReq, Mix: mix, Healthz: *healthz,
 		Levels: lv, Players: players, Credentials: creds, Log: stderr,
 	}
-	if t.pid > 0 {
-		opts.Resources = &lg.ResourceProbe{PID: t.pid, API: api}
-	}
+	opts.Resources = probe
 	rep, err := api.Run(ctx, opts)
 	rep.Print(stdout)
 	fmt.Fprintf(stdout, "load average after the run: %s\n", lg.LoadAverage())
@@ -184,16 +187,16 @@ func loadgenBurst(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "loadgen burst: %s, load average %s\n", time.Now().UTC().Format(time.RFC3339), lg.LoadAverage())
+	var probe *lg.ResourceProbe
+	if t.pid > 0 {
+		probe = &lg.ResourceProbe{PID: t.pid, API: api}
+		probe.Start(ctx)
+	}
 	_, players, err := api.PreparePlayers(ctx, lg.PlayerSource{
 		N: t.players, Seed: t.seed, Seeded: t.seeded, DatabaseURL: t.databaseURL, Workers: t.workers, Log: stderr,
 	})
 	if err != nil {
 		return err
-	}
-	var probe *lg.ResourceProbe
-	if t.pid > 0 {
-		probe = &lg.ResourceProbe{PID: t.pid, API: api}
-		probe.Start(ctx)
 	}
 	rep, err := api.EnterBurst(ctx, players, *rounds, *level)
 	rep.Print(stdout)

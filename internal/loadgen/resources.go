@@ -19,7 +19,7 @@ import (
 type ResourceProbe struct {
 	PID    int
 	API    *API
-	Settle time.Duration // how long to wait after the load for goroutines to wind down
+	Settle time.Duration // at most this long after the load for goroutines to wind down (default 15 s)
 
 	mu      sync.Mutex
 	stop    chan struct{}
@@ -104,8 +104,12 @@ func (p *ResourceProbe) readGoroutines(ctx context.Context) int {
 	return -1
 }
 
-// Start takes the "before" sample and samples RSS every 100 ms until Finish.
+// Start takes the "before" sample and samples RSS every 100 ms until Finish. Starting a
+// probe that runs already does nothing.
 func (p *ResourceProbe) Start(ctx context.Context) {
+	if p.stop != nil {
+		return
+	}
 	p.before = p.Sample(ctx)
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go func() {
@@ -131,9 +135,10 @@ func (p *ResourceProbe) Start(ctx context.Context) {
 func (p *ResourceProbe) Finish(ctx context.Context) ResourceReport {
 	close(p.stop)
 	<-p.done
+	p.stop = nil
 	settle := p.Settle
 	if settle == 0 {
-		settle = 3 * time.Second
+		settle = 15 * time.Second // sign-ins queued for Argon2id can take that long to drain
 	}
 	// Idle keep-alive connections hold a goroutine each on the server: close ours first.
 	if p.API != nil {

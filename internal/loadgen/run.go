@@ -153,34 +153,35 @@ func (c *API) warm(ctx context.Context, conns int) {
 	wg.Wait()
 }
 
+// phase runs the workers until the duration is up or the requests are used. Requests in
+// flight at the end are waited for (as a real client would), not cancelled: a cancelled
+// request can still commit on the server, leaving for instance a raid nobody will end.
 func (c *API) phase(ctx context.Context, name string, o Options) Phase {
 	rec := NewRecorder()
 	var issued atomic.Int64
-	runCtx := ctx
-	if o.Duration > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, o.Duration)
-		defer cancel()
-	}
 	fmt.Fprintf(o.Log, "loadgen: %s ...\n", name)
 	var signups atomic.Int64
 	prefix := runID()
 	start := time.Now()
+	stopAt := start.Add(o.Duration)
+	more := func() bool {
+		if ctx.Err() != nil || (o.Duration > 0 && !time.Now().Before(stopAt)) {
+			return false
+		}
+		return o.MaxRequests <= 0 || issued.Add(1) <= o.MaxRequests
+	}
 	var wg sync.WaitGroup
 	for w := range o.Concurrency {
 		wg.Go(func() {
 			rnd := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			turn := w
-			for runCtx.Err() == nil {
-				if o.MaxRequests > 0 && issued.Add(1) > o.MaxRequests {
-					return
-				}
+			for more() {
 				var p Player
 				if len(o.Players) > 0 {
 					p = o.Players[turn%len(o.Players)]
 					turn += o.Concurrency
 				}
-				c.act(runCtx, rec, o, o.Mix.Pick(rnd), p, rnd, prefix, &signups)
+				c.act(ctx, rec, o, o.Mix.Pick(rnd), p, rnd, prefix, &signups)
 			}
 		})
 	}
@@ -188,7 +189,7 @@ func (c *API) phase(ctx context.Context, name string, o Options) Phase {
 	return rec.Summarize(name, time.Since(start))
 }
 
-// act performs one action. Requests cut short by the end of the phase are not recorded.
+// act performs one action. Requests cut short by an interrupt (Ctrl-C) are not recorded.
 func (c *API) act(ctx context.Context, rec *Recorder, o Options, a Action, p Player, rnd *mrand.Rand, prefix string, signups *atomic.Int64) {
 	record := func(route string, r Result) {
 		if r.Err != nil && ctx.Err() != nil {
@@ -211,11 +212,12 @@ func (c *API) act(ctx context.Context, rec *Recorder, o Options, a Action, p Pla
 		record(RouteSearch, c.Do(ctx, http.MethodGet,
 			"/api/users/search/"+url.PathEscape(other.Nickname)+"?limit=10", p.Access, nil, false))
 	case ActEnterEnd:
+		// Not abandoned on an interrupt either: an admitted player always clears the raid.
+		ctx := context.WithoutCancel(ctx)
 		id, r := c.Enter(ctx, p.Access, o.Levels[rnd.IntN(len(o.Levels))])
 		record(RouteEnter, r)
 		if r.Status == http.StatusCreated && id > 0 {
-			// Ended even when the phase is over, so no raid is left in progress.
-			record(RouteEnd, c.End(context.WithoutCancel(ctx), p.Access, id))
+			record(RouteEnd, c.End(ctx, p.Access, id))
 		}
 	case ActSignIn:
 		cr := o.Credentials[rnd.IntN(len(o.Credentials))]

@@ -1,0 +1,234 @@
+package loadgen_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/bossdata"
+	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/images"
+	"github.com/bossraid/bossraid/adapters/jwt"
+	"github.com/bossraid/bossraid/adapters/memory"
+	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/internal/loadgen"
+	"github.com/bossraid/bossraid/internal/testenv"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Benchmarks of the hot paths with the production adapters over the test Postgres and Redis.
+// Each use case runs twice where it matters: "cached" is the instance as served (the change
+// feed keeps token checks and the raid status in memory), "postgres" is the same instance
+// without the change feed, so every call goes to the database as it did before the cache.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/loadgen/
+//	go test -run '^$' -bench 'HTTP/status' -cpuprofile cpu.prof ./internal/loadgen/
+
+// benchWorld is a seeded stack, a signed-in player and a second app without the cache.
+type benchWorld struct {
+	st     *testenv.Stack
+	cold   *app.App // the same adapters, no change feed: every token check reads Postgres
+	access string
+	player app.Player
+	api    *loadgen.API
+}
+
+const benchPlayers, benchRaids = 2000, 10000
+
+func newBenchWorld(b *testing.B) *benchWorld {
+	b.Helper()
+	st := testenv.NewStack(b, testenv.StackOptions{RedisDB: redisDB})
+	ctx := context.Background()
+	if _, err := loadgen.Seed(ctx, st.DB, loadgen.SeedOptions{Players: benchPlayers, Raids: benchRaids, RandSeed: 3}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.App.RebuildRanking(ctx); err != nil {
+		b.Fatal(err)
+	}
+	cr := loadgen.SeedCredentials(benchPlayers / 2)
+	pair, err := st.App.SignIn(ctx, cr.Email, cr.Password, "127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := st.App.Authenticate(ctx, pair.Access)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &benchWorld{st: st, access: pair.Access, player: p, api: apiFor(b, st, 128)}
+	w.cold = coldApp(b, st)
+	return w
+}
+
+// coldApp builds an instance like testenv's but without the change feed, so nothing is cached.
+func coldApp(b *testing.B, st *testenv.Stack) *app.App {
+	b.Helper()
+	hasher, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := jwt.New(jwt.DeriveKey([]byte("testenv-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys := clock.System{}
+	a, err := app.New(app.Deps{
+		Clock: sys, Users: postgres.NewUsers(st.DB), Sessions: postgres.NewSessions(st.DB),
+		Tokens: tokens, Hasher: hasher, Images: images.Checker{},
+		Throttle: redis.NewThrottle(st.Redis), LocalThrottle: memory.NewThrottle(sys),
+		Raids: postgres.NewRaids(st.DB), Admin: postgres.NewAdmin(st.DB),
+		Leaderboard: redis.NewLeaderboard(st.Redis), Totals: postgres.NewTotals(st.DB),
+		Events: redis.NewEvents(st.Redis), BossSource: bossdata.New("", nil),
+		Logger: slog.New(slog.DiscardHandler),
+	}, app.DefaultSettings(), raids.DefaultBossData())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+func BenchmarkTokenVerify(b *testing.B) {
+	tokens, err := jwt.New(jwt.DeriveKey([]byte("testenv-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	tok, err := tokens.Sign(ports.TokenClaims{Kind: ports.TokenAccess, UserID: 42, Version: 1, ID: "x",
+		IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := tokens.Verify(tok, ports.TokenAccess); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkAuthenticate(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	for _, v := range []struct {
+		name string
+		app  *app.App
+	}{{"cached", w.st.App}, {"postgres", w.cold}} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := v.app.Authenticate(ctx, w.access); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkStatus(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	if _, err := w.st.App.EnterRaid(ctx, w.player, 1); err != nil { // someone inside: the status names them
+		b.Fatal(err)
+	}
+	for _, v := range []struct {
+		name string
+		app  *app.App
+	}{{"cached", w.st.App}, {"postgres", w.cold}} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if st, err := v.app.Status(ctx); err != nil || st.CanEnter {
+						b.Errorf("status %+v %v", st, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkRanking(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	b.Run("redis", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if v, err := w.st.App.Ranking(ctx, w.player); err != nil || len(v.Top) != 10 {
+					b.Errorf("ranking %+v %v", v, err)
+					return
+				}
+			}
+		})
+	})
+	// What every ranking costs while Redis is down or being rebuilt.
+	b.Run("postgres-fallback", func(b *testing.B) {
+		totals := postgres.NewTotals(w.st.DB)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				top, err := totals.Top(ctx, raids.TopSize)
+				if err == nil {
+					_, err = totals.StandingOf(ctx, w.player.ID)
+				}
+				if err != nil || len(top) != 10 {
+					b.Errorf("ranking from Postgres: %d %v", len(top), err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// One player entering and clearing the raid, over and over: two write transactions each.
+func BenchmarkEnterEnd(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := w.st.App.EnterRaid(ctx, w.player, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.st.App.EndRaid(ctx, w.player, r.ID, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Whole requests over loopback HTTP through the server's handler, 64 at a time (as the
+// targets in docs/PERFORMANCE.md); healthz is the ceiling they are compared with.
+func BenchmarkHTTP(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	for _, route := range []struct{ name, path, token string }{
+		{"healthz", "/healthz", ""},
+		{"status", "/api/raids/status", w.access},
+		{"ranking", "/api/raids/ranking", w.access},
+	} {
+		b.Run(route.name, func(b *testing.B) {
+			b.SetParallelism(32) // × GOMAXPROCS (2 here) = 64 requests in flight
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if r := w.api.Do(ctx, http.MethodGet, route.path, route.token, nil, false); r.Status != http.StatusOK {
+						b.Errorf("%s: %d %v", route.path, r.Status, r.Err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
