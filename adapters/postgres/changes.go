@@ -127,7 +127,10 @@ func (f *ChangeFeed) pingUntilDone(ctx context.Context, l *pq.Listener, signal f
 }
 
 func parseChange(payload string) (ports.Change, bool) {
-	kind, id, ok := strings.Cut(payload, ":")
+	if payload == "raid" || strings.HasPrefix(payload, "raid:") {
+		return ports.Change{Kind: ports.RaidChanged}, true
+	}
+	id, ok := strings.CutPrefix(payload, "player:")
 	if !ok {
 		return ports.Change{}, false
 	}
@@ -135,11 +138,5 @@ func parseChange(payload string) (ports.Change, bool) {
 	if err != nil {
 		return ports.Change{}, false
 	}
-	switch kind {
-	case "player":
-		return ports.Change{Kind: ports.PlayerChanged, UserID: n}, true
-	case "raid":
-		return ports.Change{Kind: ports.RaidChanged}, true
-	}
-	return ports.Change{}, false
+	return ports.Change{Kind: ports.PlayerChanged, UserID: n}, true
 }

@@ -103,3 +103,37 @@ func TestChangeFeedKeepsReadingUnderAFlood(t *testing.T) {
 		return n == flood
 	})
 }
+
+// TestOneNotificationPerRaidTransaction: a transaction touching many raids sends one
+// notification, so a bulk load cannot flood the instances.
+func TestOneNotificationPerRaidTransaction(t *testing.T) {
+	changes := following(t, time.Second, 0)
+	ids := newPlayers(t, 1)
+	if _, err := testDB.Exec(`
+		INSERT INTO raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline, end_time)
+		SELECT $1, 0, 20, interval '1 minute', 'success', 20, now() - interval '1 hour' * n,
+		       now() - interval '1 hour' * n + interval '1 minute', now() - interval '1 hour' * n + interval '30 seconds'
+		FROM generate_series(1, 500) n`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testDB.Exec(`SELECT pg_notify('bossraid_changes', 'player:-1')`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker after the bulk insert", func() bool {
+		for _, c := range changes() {
+			if c.Kind == ports.PlayerChanged && c.UserID == -1 {
+				return true
+			}
+		}
+		return false
+	})
+	n := 0
+	for _, c := range changes() {
+		if c.Kind == ports.RaidChanged {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("500 raids in one transaction sent %d notifications, want 1", n)
+	}
+}
