@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/headers"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/session"
@@ -139,22 +140,13 @@ func (h *Admin) signIn(w http.ResponseWriter, r *http.Request, back string) {
 	http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
-// contentSecurityPolicy is the web pages' policy: only our own scripts and styles.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-
+// securityHeaders are the site's page headers, and no caching: admin pages show emails and
+// phones, which must never sit in a shared cache.
 func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", contentSecurityPolicy)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		// Admin pages show emails and phones: never keep them in a shared cache.
-		hd.Set("Cache-Control", "no-store")
+	return headers.Page(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // meta is the site frame for an admin page. It takes the flash out of the session, so call it

@@ -17,6 +17,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/headers"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/session"
@@ -97,7 +98,7 @@ func (web *Web) Register(r *mux.Router) {
 	r.Handle("/raids/{id:[0-9]+}", web.page(web.raid)).Methods(get...)
 	r.Handle("/raids/{id:[0-9]+}/end", web.page(web.end)).Methods(http.MethodPost)
 	// The stream is not behind LoadAndSave, which would hold its first bytes back.
-	r.Handle(page.EventsPath, securityHeaders(http.HandlerFunc(web.events))).Methods(http.MethodGet)
+	r.Handle(page.EventsPath, headers.Page(http.HandlerFunc(web.events))).Methods(http.MethodGet)
 	r.PathPrefix(static.Prefix).Handler(web.assets).Methods(get...)
 	r.Handle("/favicon.ico", http.RedirectHandler(static.Path("img/favicon.svg"), http.StatusMovedPermanently)).Methods(get...)
 	if r.NotFoundHandler == nil {
@@ -111,25 +112,7 @@ func (web *Web) Register(r *mux.Router) {
 // page wraps every page and form handler: security headers, cross-origin protection of
 // state-changing methods (safe methods pass), then the session.
 func (web *Web) page(h http.HandlerFunc) http.Handler {
-	return securityHeaders(web.cop.Handler(web.sessions.LoadAndSave(h)))
-}
-
-// contentSecurityPolicy allows only our own scripts and styles: no inline script, no inline
-// event handler, no inline style.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		next.ServeHTTP(w, r)
-	})
+	return headers.Page(web.cop.Handler(web.sessions.LoadAndSave(h)))
 }
 
 // isHTMX reports whether htmx sent the request (and so wants a fragment).
