@@ -69,7 +69,7 @@ func (s *Store) UpdateRaid(_ context.Context, raidID int64, change func(r raids.
 		end := storedTime(*changed.EndTime)
 		changed.EndTime = &end
 	}
-	if !differs(stored, changed) {
+	if !stored.Changed(changed) {
 		return stored.At(now), u.TotalScore, changeErr
 	}
 	if err := checkChange(changed); err != nil {
@@ -101,16 +101,6 @@ func checkChange(r raids.Raid) error {
 		return fmt.Errorf("update raid %d: only a successful raid scores", r.ID)
 	}
 	return nil
-}
-
-func differs(a, b raids.Raid) bool {
-	if a.Status != b.Status || a.Score != b.Score {
-		return true
-	}
-	if (a.EndTime == nil) != (b.EndTime == nil) {
-		return true
-	}
-	return a.EndTime != nil && !a.EndTime.Equal(*b.EndTime)
 }
 
 func withoutNickname(r raids.Raid) raids.Raid {

@@ -148,7 +148,7 @@ func (s *Raids) UpdateRaid(ctx context.Context, raidID int64, change func(r raid
 		now = now.UTC()
 		var changed raids.Raid
 		changed, changeErr = change(stored.At(now), now)
-		if !differs(stored, changed) {
+		if !stored.Changed(changed) {
 			result = stored.At(now)
 			return nil
 		}
@@ -172,17 +172,6 @@ func (s *Raids) UpdateRaid(ctx context.Context, raidID int64, change func(r raid
 		return raids.Raid{}, 0, err
 	}
 	return result, total, changeErr
-}
-
-// differs compares what a raid store keeps of a change: status, score and end time.
-func differs(a, b raids.Raid) bool {
-	if a.Status != b.Status || a.Score != b.Score {
-		return true
-	}
-	if (a.EndTime == nil) != (b.EndTime == nil) {
-		return true
-	}
-	return a.EndTime != nil && !a.EndTime.Equal(*b.EndTime)
 }
 
 // CurrentRaid returns the raid in progress at the database's now, if any.

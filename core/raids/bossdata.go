@@ -67,6 +67,9 @@ func ParseBossData(raw []byte) (BossData, error) {
 		return BossData{}, fmt.Errorf("%w: bossRaidLimitSeconds must be at most one day", ErrInvalidBossData)
 	}
 	d := BossData{TimeLimit: time.Duration(*raid.LimitSeconds * float64(time.Second))}
+	if d.TimeLimit < time.Millisecond {
+		return BossData{}, fmt.Errorf("%w: bossRaidLimitSeconds must be at least 0.001", ErrInvalidBossData)
+	}
 	if len(raid.Levels) == 0 {
 		return BossData{}, fmt.Errorf("%w: levels is empty", ErrInvalidBossData)
 	}

@@ -119,3 +119,15 @@ func (r Raid) End(by int64, level *int, now time.Time) (Raid, error) {
 	r.EndTime = &end
 	return r, nil
 }
+
+// Changed reports whether other differs from r in what a store keeps of a raid's outcome:
+// status, score and end time.
+func (r Raid) Changed(other Raid) bool {
+	if r.Status != other.Status || r.Score != other.Score {
+		return true
+	}
+	if (r.EndTime == nil) != (other.EndTime == nil) {
+		return true
+	}
+	return r.EndTime != nil && !r.EndTime.Equal(*other.EndTime)
+}
