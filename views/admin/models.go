@@ -46,6 +46,13 @@ type Frame struct {
 	Tab  string
 }
 
+// withStylesheet is the frame's meta with the admin stylesheet added to the page head.
+func (f Frame) withStylesheet() layout.Meta {
+	m := f.Meta
+	m.Stylesheets = append(append([]string(nil), m.Stylesheets...), "css/admin.css")
+	return m
+}
+
 // Counts are raids counted by status.
 type Counts struct {
 	Total, InProgress, Success, Fail int

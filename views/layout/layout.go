@@ -32,6 +32,8 @@ type Meta struct {
 	Viewer *Viewer // nil when signed out
 	Flash  *Flash
 	Nav    string // the current section
+	// Stylesheets are extra stylesheets under static/ (e.g. "css/admin.css") for this page.
+	Stylesheets []string
 	// Now is the server's time when rendering; the countdown script corrects its clock by it.
 	Now time.Time
 }
