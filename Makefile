@@ -28,7 +28,7 @@ GOLANGCI_LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
 TEMPL := $(GO) tool templ generate -path views
 
 # Fuzz targets as PACKAGE:FuzzName, e.g. ./core/users:FuzzCheckNickname; none yet.
-FUZZ_TARGETS ?=
+FUZZ_TARGETS ?= ./core/users:FuzzSignUpForm ./core/raids:FuzzParseBossData ./core/raids:FuzzRank ./adapters/http/api:FuzzJSONRoutes
 FUZZ_TIME    ?= 30s
 
 BENCH       ?= .
