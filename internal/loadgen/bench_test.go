@@ -2,10 +2,14 @@ package loadgen_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
 	"github.com/bossraid/bossraid/adapters/bossdata"
@@ -231,4 +235,50 @@ func BenchmarkHTTP(b *testing.B) {
 			})
 		})
 	}
+}
+
+// rankingInOneTrip is a prototype of the fix docs/PERFORMANCE.md recommends: the top 10, the
+// player's total and the count above it in one script, one round trip instead of two. It reads
+// the keys adapters/redis keeps (bossraid:ranking, bossraid:ranking:ready).
+var rankingInOneTrip = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score then return {top} end
+return {top, score, redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')}`)
+
+// The Redis side of one ranking answer: today's two round trips against the one-script prototype.
+func BenchmarkRankingRedisTrips(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	lb := redis.NewLeaderboard(w.st.Redis)
+	member := fmt.Sprintf("%019d", math.MaxInt64-w.player.ID)
+	b.Run("two-trips", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := lb.Top(ctx, raids.TopSize); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := lb.StandingOf(ctx, w.player.ID); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("one-script", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				res, err := rankingInOneTrip.Run(ctx, w.st.Redis, []string{"bossraid:ranking", "bossraid:ranking:ready"},
+					raids.TopSize, member).Slice()
+				if err != nil || len(res) != 3 {
+					b.Errorf("%v %v", res, err)
+					return
+				}
+			}
+		})
+	})
 }
