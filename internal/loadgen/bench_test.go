@@ -2,6 +2,7 @@ package loadgen_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -280,5 +281,34 @@ func BenchmarkRankingRedisTrips(b *testing.B) {
 				}
 			}
 		})
+	})
+}
+
+// The common answer of a crowded raid: someone is inside and every other enter is refused.
+// Each refusal is a Postgres transaction today (close expired, insert that does nothing, look
+// who is inside); the burst of docs/PERFORMANCE.md is 999 of them per round.
+func BenchmarkEnterBusy(b *testing.B) {
+	w := newBenchWorld(b)
+	ctx := context.Background()
+	if _, err := w.st.App.EnterRaid(ctx, w.player, 1); err != nil {
+		b.Fatal(err)
+	}
+	other, err := w.st.App.SignIn(ctx, loadgen.SeedCredentials(1).Email, loadgen.SeedPassword, "127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := w.st.App.Authenticate(ctx, other.Access)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(10) // × GOMAXPROCS: about the 20 connections of the pool, all busy
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := w.st.App.EnterRaid(ctx, p, 0); !errors.Is(err, raids.ErrBusy) {
+				b.Errorf("enter while someone is inside: %v", err)
+				return
+			}
+		}
 	})
 }
