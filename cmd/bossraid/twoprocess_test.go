@@ -184,6 +184,25 @@ func (w *twoProcs) waitFree(t *testing.T) {
 	})
 }
 
+// checkHistoryStatus reads the round's raid from the winner's history through both processes.
+func (w *twoProcs) checkHistoryStatus(t *testing.T, r twoProcRound, want string) {
+	t.Helper()
+	for k, api := range w.api {
+		res := api.Do(context.Background(), http.MethodGet, "/api/users/search/"+w.players[r.winner].Nickname+"?limit=1",
+			w.players[0].Access, nil, true)
+		var h struct {
+			Histories []struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			} `json:"histories"`
+		}
+		if res.Status != http.StatusOK || json.Unmarshal(res.Body, &h) != nil || len(h.Histories) == 0 ||
+			h.Histories[0].ID != r.raidID || h.Histories[0].Status != want {
+			t.Fatalf("history via process %d: %d %s, want raid %d %s", k, res.Status, res.Body, r.raidID, want)
+		}
+	}
+}
+
 func (w *twoProcs) checkRecords(t *testing.T) {
 	t.Helper()
 	if err := faults.CheckRecords(context.Background(), w.db.DB); err != nil {
@@ -226,10 +245,15 @@ func TestTwoProcesses(t *testing.T) {
 			if round%5 == 4 {
 				w.waitFree(t) // nobody ends it: the deadline does
 				expired++
-				var status string
-				if err := w.db.DB.QueryRow(`SELECT status FROM raids WHERE id = $1`, r.raidID).Scan(&status); err != nil || status != "fail" {
-					t.Fatalf("expired raid %d is %q (%v), want fail", r.raidID, status, err)
-				}
+				// Failed for every reader at once; recorded as failed by the next sweep.
+				w.checkHistoryStatus(t, r, "fail")
+				faults.Eventually(t, 5*time.Second, "the sweeper records the expired raid", func() error {
+					var status string
+					if err := w.db.DB.QueryRow(`SELECT status FROM raids WHERE id = $1`, r.raidID).Scan(&status); err != nil || status != "fail" {
+						return fmt.Errorf("raid %d is %q (%v)", r.raidID, status, err)
+					}
+					return nil
+				})
 				continue
 			}
 			w.endByWinner(t, r)
