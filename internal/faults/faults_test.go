@@ -868,3 +868,69 @@ func multipartBody(fields map[string]string, image string) (contentType, body st
 	_ = mw.Close()
 	return mw.FormDataContentType(), b.String()
 }
+
+// Postgres frozen (SIGSTOP: connections open, nothing answers, as a hung server or a dropped
+// network looks): requests that need it must still answer 503 with Retry-After within 2 s,
+// and service resumes when it thaws.
+func TestPostgresFrozen(t *testing.T) {
+	w := newWorld(t, worldOptions{apps: 1, players: 4})
+	ctx := context.Background()
+	// Long enough to tell a slow 503 from a hang, short enough for the suite.
+	api := &loadgen.API{Base: w.api[0].Base, Client: loadgen.NewHTTPClient(8, 8*time.Second)}
+	w.round(t)
+	if err := w.pg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = w.pg.Thaw()
+		}
+	}
+	t.Cleanup(thaw)
+	var wg sync.WaitGroup
+	type answer struct {
+		name   string
+		res    loadgen.Result
+		took   time.Duration
+		status int
+	}
+	requests := []struct {
+		name, method, path, token string
+		body                      any
+	}{
+		{"sign-in", http.MethodPost, "/api/users/signin", "", map[string]string{"email": w.players[1].Email, "password": loadgen.SeedPassword}},
+		{"enter", http.MethodPost, "/api/raids/enter", w.players[1].Access, map[string]int{"level": 0}},
+		{"search", http.MethodGet, "/api/users/search/" + w.players[2].Nickname, w.players[1].Access, nil},
+	}
+	answers := make([]answer, len(requests))
+	for i, r := range requests {
+		wg.Go(func() {
+			start := time.Now()
+			res := api.Do(ctx, r.method, r.path, r.token, r.body, true)
+			answers[i] = answer{name: r.name, res: res, took: time.Since(start)}
+		})
+	}
+	wg.Wait()
+	thaw()
+	for _, a := range answers {
+		switch {
+		case a.res.Err != nil:
+			t.Errorf("%s while Postgres is frozen: %v after %s", a.name, a.res.Err, a.took.Round(time.Millisecond))
+		case a.res.Status != http.StatusServiceUnavailable || a.took > 2*time.Second:
+			t.Errorf("%s while Postgres is frozen: %d %s after %s, want 503 within 2 s", a.name, a.res.Status, a.res.Body, a.took.Round(time.Millisecond))
+		default:
+			t.Logf("%s while Postgres is frozen: 503 after %s", a.name, a.took.Round(time.Millisecond))
+		}
+	}
+	faults.Eventually(t, 20*time.Second, "service after the thaw", func() error {
+		res := api.Do(ctx, http.MethodGet, "/api/users/search/"+w.players[2].Nickname, w.players[1].Access, nil, false)
+		if res.Status != http.StatusOK {
+			return fmt.Errorf("search %d %v", res.Status, res.Err)
+		}
+		return nil
+	})
+	w.round(t)
+	w.checkRecords(t)
+}

@@ -507,3 +507,47 @@ func OpenDB(t testing.TB, url string) *sql.DB {
 	}
 	return db
 }
+
+// Freeze stops every process of the cluster with SIGSTOP (a hung server or a network that
+// drops packets: connections stay open, nothing answers); Thaw resumes them.
+func (pg *Postgres) Freeze() error { return pg.signalAll(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen cluster.
+func (pg *Postgres) Thaw() error { return pg.signalAll(syscall.SIGCONT) }
+
+func (pg *Postgres) signalAll(sig syscall.Signal) error {
+	b, err := os.ReadFile(filepath.Join(pg.data, "postmaster.pid"))
+	if err != nil {
+		return err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return fmt.Errorf("postmaster.pid: %w", err)
+	}
+	pids := []int{pid}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so read after the last ')'.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == pid {
+			pids = append(pids, child)
+		}
+	}
+	for _, p := range pids {
+		if err := syscall.Kill(p, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return err
+		}
+	}
+	return nil
+}
