@@ -137,6 +137,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 		}
 		w.ids[email] = id
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
@@ -891,10 +894,9 @@ func TestPostgresFrozen(t *testing.T) {
 	t.Cleanup(thaw)
 	var wg sync.WaitGroup
 	type answer struct {
-		name   string
-		res    loadgen.Result
-		took   time.Duration
-		status int
+		name string
+		res  loadgen.Result
+		took time.Duration
 	}
 	requests := []struct {
 		name, method, path, token string

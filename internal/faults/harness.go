@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +35,7 @@ var PgBin = "/usr/lib/postgresql/15/bin"
 func BuildBinary(dir string) (string, error) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("go build needs the go command on PATH: %w", err)
 	}
 	bin := filepath.Join(dir, "bossraid")
 	cmd := exec.Command(goCmd, "build", "-o", bin, "github.com/bossraid/bossraid/cmd/bossraid")

@@ -226,21 +226,17 @@ func copyRows(ctx context.Context, tx *sql.Tx, copyStmt string, n int, row func(
 	if err != nil {
 		return err
 	}
+	defer stmt.Close()
 	for i := range n {
 		if i%65536 == 0 && ctx.Err() != nil {
-			_ = stmt.Close()
 			return ctx.Err()
 		}
 		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
-			_ = stmt.Close()
 			return err
 		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		_ = stmt.Close()
-		return err
-	}
-	return stmt.Close()
+	_, err = stmt.ExecContext(ctx) // flushes the COPY
+	return err
 }
 
 // dropIndexes drops the non-unique indexes of tables inside tx and returns the statements
@@ -254,17 +250,8 @@ func dropIndexes(ctx context.Context, tx *sql.Tx, tables ...string) ([]string, e
 	if err != nil {
 		return nil, fmt.Errorf("seed: list indexes: %w", err)
 	}
-	var names, defs []string
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("seed: list indexes: %w", err)
-		}
-		names, defs = append(names, name), append(defs, def)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	names, defs, err := indexDefs(rows)
+	if err != nil {
 		return nil, fmt.Errorf("seed: list indexes: %w", err)
 	}
 	for _, name := range names {
@@ -273,6 +260,18 @@ func dropIndexes(ctx context.Context, tx *sql.Tx, tables ...string) ([]string, e
 		}
 	}
 	return defs, nil
+}
+
+func indexDefs(rows *sql.Rows) (names, defs []string, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return nil, nil, err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	return names, defs, rows.Err()
 }
 
 // seedIDs maps seed index (from 1) to the id the database gave the player.
@@ -379,9 +378,9 @@ func (p *raidPlan) raid(k int) plannedRaid {
 		}
 	}
 	if r.success {
-		minSecs := min(5*time.Second, p.boss.TimeLimit/2)
-		span := max(p.boss.TimeLimit-minSecs-time.Millisecond, time.Millisecond)
-		r.end = r.enter.Add(minSecs + time.Duration(rnd.Int64N(int64(span))))
+		minSpan := min(5*time.Second, p.boss.TimeLimit/2)
+		span := max(p.boss.TimeLimit-minSpan-time.Millisecond, time.Millisecond)
+		r.end = r.enter.Add(minSpan + time.Duration(rnd.Int64N(int64(span))))
 	} else {
 		r.end = r.enter.Add(p.boss.TimeLimit)
 	}
@@ -417,22 +416,10 @@ func RankMismatches(ctx context.Context, db *sql.DB, rdb *goredis.Client, topN, 
 		return nil, err
 	}
 	var diffs []string
-	rows, err := db.QueryContext(ctx, `
-		SELECT id, total_score, rank() OVER (ORDER BY total_score DESC) - 1
-		FROM users WHERE total_score > 0 ORDER BY total_score DESC, id LIMIT $1`, topN)
+	want, err := sqlTop(ctx, db, topN)
 	if err != nil {
 		return nil, err
 	}
-	var want []raids.Standing
-	for rows.Next() {
-		var s raids.Standing
-		if err := rows.Scan(&s.UserID, &s.TotalScore, &s.Ranking); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		want = append(want, s)
-	}
-	rows.Close()
 	if len(want) != len(top) {
 		diffs = append(diffs, fmt.Sprintf("top: redis has %d players, SQL %d", len(top), len(want)))
 	}
@@ -466,6 +453,26 @@ func RankMismatches(ctx context.Context, db *sql.DB, rdb *goredis.Client, topN, 
 		}
 	}
 	return diffs, ids.Err()
+}
+
+// sqlTop is the first n players by SQL rank().
+func sqlTop(ctx context.Context, db *sql.DB, n int) ([]raids.Standing, error) {
+	rows, err := db.QueryContext(ctx, `
+		SELECT id, total_score, rank() OVER (ORDER BY total_score DESC) - 1
+		FROM users WHERE total_score > 0 ORDER BY total_score DESC, id LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var want []raids.Standing
+	for rows.Next() {
+		var s raids.Standing
+		if err := rows.Scan(&s.UserID, &s.TotalScore, &s.Ranking); err != nil {
+			return nil, err
+		}
+		want = append(want, s)
+	}
+	return want, rows.Err()
 }
 
 // OpenDB opens Postgres for seeding with the app's adapter (pool, timeouts).
