@@ -175,6 +175,76 @@ func (l *Leaderboard) StandingOf(ctx context.Context, userID int64) (raids.Stand
 	return raids.Standing{UserID: userID, TotalScore: int64(score), Ranking: above}, nil
 }
 
+// boardScript answers false when not ranked, else {top as member/score pairs, standing} where
+// the standing is {} when the player has no points, else {total, number of players above}.
+var boardScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local top = {}
+if tonumber(ARGV[1]) > 0 then
+  top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+end
+local mine = {}
+if ARGV[2] ~= '' then
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+  if score then mine = {score, redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')} end
+end
+return {top, mine}`)
+
+// Board returns Top(n) and the player's standing in one round trip; the standing is zero
+// (no error) when the player has no points or userID is 0.
+func (l *Leaderboard) Board(ctx context.Context, n int, userID int64) ([]raids.Standing, raids.Standing, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	who := ""
+	if userID > 0 {
+		who = member(userID)
+	}
+	res, err := boardScript.Run(ctx, l.c, []string{rankingKey, readyKey}, n, who).Slice()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return nil, raids.Standing{}, raids.ErrNotRanked
+	case err != nil:
+		return nil, raids.Standing{}, mapErr(err)
+	case len(res) != 2:
+		return nil, raids.Standing{}, fmt.Errorf("redis: unexpected board reply %v", res)
+	}
+	pairs, _ := res[0].([]any)
+	top := make([]raids.Standing, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		m, _ := pairs[i].(string)
+		id, err := userOf(m)
+		if err != nil {
+			return nil, raids.Standing{}, err
+		}
+		total, err := parseScore(pairs[i+1])
+		if err != nil {
+			return nil, raids.Standing{}, err
+		}
+		s := raids.Standing{UserID: id, TotalScore: total, Ranking: int64(len(top))}
+		if len(top) > 0 && top[len(top)-1].TotalScore == total {
+			s.Ranking = top[len(top)-1].Ranking // a tie shares the ranking
+		}
+		top = append(top, s)
+	}
+	mine := raids.Standing{UserID: userID}
+	if pair, _ := res[1].([]any); len(pair) == 2 {
+		if mine.TotalScore, err = parseScore(pair[0]); err != nil {
+			return nil, raids.Standing{}, err
+		}
+		mine.Ranking, _ = pair[1].(int64)
+	}
+	return top, mine, nil
+}
+
+func parseScore(v any) (int64, error) {
+	text, _ := v.(string)
+	score, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return 0, fmt.Errorf("redis: unexpected score %q", text)
+	}
+	return int64(score), nil
+}
+
 // acquireScript takes the rebuild lock, names the build key in it, and numbers the rebuild.
 var acquireScript = goredis.NewScript(`
 if redis.call('SET', KEYS[1], KEYS[3], 'NX', 'PX', ARGV[1]) then

@@ -260,3 +260,40 @@ func BenchmarkTopAndStanding(b *testing.B) {
 		}
 	})
 }
+
+// TestBoardAgreesWithTopAndStandingOf: the one-trip read answers what the two reads answer.
+func TestBoardAgreesWithTopAndStandingOf(t *testing.T) {
+	ctx := context.Background()
+	lb := redis.NewLeaderboard(emptyRedis(t))
+	if _, _, err := lb.Board(ctx, 10, 1); !errors.Is(err, raids.ErrNotRanked) {
+		t.Fatalf("before any rebuild: %v", err)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	var list []raids.Total
+	for id := int64(1); id <= 60; id++ {
+		list = append(list, raids.Total{UserID: id, TotalScore: int64(rng.IntN(6)) * 20})
+	}
+	if _, err := lb.Rebuild(ctx, portstest.Totals{List: list}); err != nil {
+		t.Fatal(err)
+	}
+	wantTop, err := lb.Top(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(0); id <= 61; id++ {
+		top, mine, err := lb.Board(ctx, 10, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(top, wantTop) {
+			t.Fatalf("Board top = %+v, Top = %+v", top, wantTop)
+		}
+		want, err := lb.StandingOf(ctx, id)
+		if errors.Is(err, raids.ErrPlayerNotInRanks) {
+			want, err = raids.Standing{UserID: id}, nil
+		}
+		if err != nil || mine != want {
+			t.Fatalf("player %d: Board standing %+v, StandingOf %+v (%v)", id, mine, want, err)
+		}
+	}
+}

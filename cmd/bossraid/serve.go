@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -28,6 +29,9 @@ import (
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/ports"
 )
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT is set.
+const defaultMemoryLimit = 100 << 20
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
@@ -61,6 +65,8 @@ func (d *deps) Close() {
 func connect(ctx context.Context, cfg Config, log *slog.Logger, needRedis bool) (*deps, error) {
 	opts := postgres.DefaultOptions()
 	opts.MaxOpenConns = cfg.DBMaxConns
+	opts.StatementTimeout = cfg.DBTimeout
+	opts.LockTimeout = min(opts.LockTimeout, cfg.DBTimeout)
 	db, err := openPostgresWithRetry(ctx, cfg.DatabaseURL, opts, log)
 	if err != nil {
 		return nil, err
@@ -145,6 +151,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if getenv("GOMEMLIMIT") == "" {
+		// A soft limit keeps the heap, Argon2id's 19 MiB per hash included, inside a small
+		// container; GOMEMLIMIT in the environment overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	if cfg.DevSecret {
 		log.Warn("SECRET_KEY is not set: using the built-in DEVELOPMENT key. Tokens and sessions are forgeable by anyone who reads the source. Set SECRET_KEY (32+ characters) before exposing this server.")
 	}

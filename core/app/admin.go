@@ -350,21 +350,19 @@ func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, er
 	if err != nil {
 		return RankingCheck{}, err
 	}
-	v := RankingView{Top: db}
-	if err := a.fillNicknames(ctx, &v); err != nil {
+	if err := a.fillNicknames(ctx, db); err != nil {
 		return RankingCheck{}, err
 	}
-	c.Database = v.Top
+	c.Database = db
 	lb, err := a.Leaderboard.Top(ctx, raids.TopSize)
 	if err != nil {
 		c.LeaderboardErr = err
 		return c, nil
 	}
-	v = RankingView{Top: lb}
-	if err := a.fillNicknames(ctx, &v); err != nil {
+	if err := a.fillNicknames(ctx, lb); err != nil {
 		return RankingCheck{}, err
 	}
-	c.Leaderboard = v.Top
+	c.Leaderboard = lb
 	c.Agree = slices.Equal(c.Leaderboard, c.Database)
 	return c, nil
 }

@@ -69,6 +69,8 @@ type App struct {
 	boss      atomic.Pointer[raids.BossData]
 	changes   changeFeed
 	hot       hotCache
+	enterGate chan struct{} // one entry at a time goes to the database (see EnterRaid)
+	tokens    tokenCache
 	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
 
 	rebuilding    atomic.Bool // a leaderboard rebuild is running in this process
@@ -88,7 +90,7 @@ func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
 	if len(boss.Levels) == 0 || boss.TimeLimit <= 0 {
 		return nil, errors.New("app: boss raid data is empty")
 	}
-	a := &App{Deps: deps, settings: settings}
+	a := &App{Deps: deps, settings: settings, enterGate: make(chan struct{}, 1)}
 	a.boss.Store(&boss)
 	return a, nil
 }

@@ -113,6 +113,16 @@ func (c *hotCache) storeRaid(gen uint64, r *raids.Raid) {
 	}
 }
 
+// setRaid records the raid just entered: this instance knows it before any notification.
+func (c *hotCache) setRaid(r raids.Raid) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if c.enabled {
+		c.raid = &cachedRaid{current: &r}
+	}
+}
+
 func (c *hotCache) forgetRaid() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -125,4 +135,31 @@ func (c *hotCache) forgetRaid() {
 func (a *App) FollowingChanges() bool {
 	_, ok := a.hot.generation()
 	return ok
+}
+
+// maxCachedTokens bounds the verified-token cache (a few hundred bytes each).
+const maxCachedTokens = 20_000
+
+// tokenCache remembers access tokens whose signature already checked out, so a request costs a
+// map lookup instead of a JWT parse. Only the signature check is saved: expiry and the
+// player's token version are judged on every request.
+type tokenCache struct {
+	mu     sync.Mutex
+	claims map[string]ports.TokenClaims
+}
+
+func (c *tokenCache) get(token string) (ports.TokenClaims, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.claims[token]
+	return cl, ok
+}
+
+func (c *tokenCache) put(token string, cl ports.TokenClaims) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.claims == nil || len(c.claims) >= maxCachedTokens {
+		c.claims = map[string]ports.TokenClaims{} // start over rather than track ages
+	}
+	c.claims[token] = cl
 }

@@ -22,19 +22,28 @@ type RankingView struct {
 // Ranking answers from the leaderboard, or from Postgres while the leaderboard cannot answer
 // (Redis down, flushed or being rebuilt) — slower, never different.
 func (a *App) Ranking(ctx context.Context, p Player) (RankingView, error) {
-	v, err := a.rankingFrom(ctx, a.Leaderboard, p)
+	var v RankingView
+	var mine raids.Standing
+	err := a.fromRanking(ctx, func(src ports.Ranking) (err error) {
+		v.Top, mine, err = readBoard(ctx, src, p.ID)
+		return err
+	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return RankingView{}, ctx.Err()
-		}
-		a.Logger.Warn("leaderboard cannot answer; using the database", "err", err)
-		a.rebuildInBackground()
-		v, err = a.rankingFrom(ctx, a.Totals, p)
-		if err != nil {
+		return RankingView{}, err
+	}
+	v.MyTotal = mine.TotalScore
+	if mine.TotalScore > 0 && mine.InTop() {
+		v.Mine = &mine
+	}
+	if err := a.fillNicknames(ctx, v.Top); err != nil {
+		return RankingView{}, err
+	}
+	if v.Mine != nil {
+		if v.Mine.Nickname, err = a.nickname(ctx, p.ID); err != nil {
 			return RankingView{}, err
 		}
 	}
-	return v, a.fillNicknames(ctx, &v)
+	return v, nil
 }
 
 // TopRanking is the top 10 without anyone's own standing, for pages anyone may see.
@@ -43,43 +52,45 @@ func (a *App) TopRanking(ctx context.Context) ([]raids.Standing, error) {
 	return v.Top, err
 }
 
-func (a *App) rankingFrom(ctx context.Context, src ports.Ranking, p Player) (RankingView, error) {
-	top, err := src.Top(ctx, raids.TopSize)
-	if err != nil {
-		return RankingView{}, err
-	}
-	v := RankingView{Top: top}
-	if p.ID == 0 {
-		return v, nil
-	}
-	mine, err := src.StandingOf(ctx, p.ID)
-	switch {
-	case errors.Is(err, raids.ErrPlayerNotInRanks):
-		return v, nil
-	case err != nil:
-		return RankingView{}, err
-	}
-	v.MyTotal = mine.TotalScore
-	if mine.InTop() {
-		v.Mine = &mine
-	}
-	return v, nil
+// boardReader is a ranking that reads the top and one player's standing in one trip.
+type boardReader interface {
+	Board(ctx context.Context, n int, userID int64) ([]raids.Standing, raids.Standing, error)
 }
 
-func (a *App) fillNicknames(ctx context.Context, v *RankingView) error {
-	for i := range v.Top {
-		n, err := a.nickname(ctx, v.Top[i].UserID)
-		if err != nil {
-			return err
-		}
-		v.Top[i].Nickname = n
+// readBoard returns the top 10 and the player's standing (zero when the player has no points
+// or userID is 0), in one read when src can.
+func readBoard(ctx context.Context, src ports.Ranking, userID int64) ([]raids.Standing, raids.Standing, error) {
+	if b, ok := src.(boardReader); ok {
+		return b.Board(ctx, raids.TopSize, userID)
 	}
-	if v.Mine != nil {
-		n, err := a.nickname(ctx, v.Mine.UserID)
-		if err != nil {
+	top, err := src.Top(ctx, raids.TopSize)
+	if err != nil || userID == 0 {
+		return top, raids.Standing{}, err
+	}
+	mine, err := src.StandingOf(ctx, userID)
+	if errors.Is(err, raids.ErrPlayerNotInRanks) {
+		return top, raids.Standing{UserID: userID}, nil
+	}
+	return top, mine, err
+}
+
+// fromRanking asks the leaderboard, and Postgres when the leaderboard cannot answer, starting
+// a rebuild of the leaderboard then.
+func (a *App) fromRanking(ctx context.Context, read func(ports.Ranking) error) error {
+	err := read(a.Leaderboard)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	a.Logger.Warn("leaderboard cannot answer; using the database", "err", err)
+	a.rebuildInBackground()
+	return read(a.Totals)
+}
+
+func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing) (err error) {
+	for i := range standings {
+		if standings[i].Nickname, err = a.nickname(ctx, standings[i].UserID); err != nil {
 			return err
 		}
-		v.Mine.Nickname = n
 	}
 	return nil
 }

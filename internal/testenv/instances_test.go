@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/internal/testenv"
 )
@@ -120,5 +121,55 @@ func TestAdminGrantReachesEveryInstance(t *testing.T) {
 	eventually(t, "the grant is not seen", func() bool {
 		p, err := b.App.Authenticate(ctx, pair.Access)
 		return err == nil && p.IsAdmin()
+	})
+}
+
+func TestRankingFollowsTotalsAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	alice, _ := signUp(t, a, "alice")
+	bob, _ := signUp(t, b, "bob")
+	for range 3 { // cache the ranking on b, as bob sees it
+		v, err := b.App.Ranking(ctx, bob)
+		if err != nil || len(v.Top) != 0 {
+			t.Fatalf("ranking = %+v, %v", v, err)
+		}
+	}
+	r, err := a.App.EnterRaid(ctx, alice, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the other instance still shows the old ranking", func() bool {
+		v, err := b.App.Ranking(ctx, bob)
+		return err == nil && len(v.Top) == 1 && v.Top[0].UserID == alice.ID && v.Top[0].TotalScore == 85
+	})
+	v, err := a.App.Ranking(ctx, alice)
+	if err != nil || v.Mine == nil || v.Mine.TotalScore != 85 || v.Mine.Ranking != 0 {
+		t.Fatalf("the instance that scored shows %+v, %v", v, err)
+	}
+}
+
+func TestACachedBusyRaidNeverOutlivesItsEnd(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	alice, _ := signUp(t, a, "alice")
+	bob, _ := signUp(t, b, "bob")
+	r, err := a.App.EnterRaid(ctx, alice, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob is let in while alice is inside", func() bool {
+		_, err := b.App.EnterRaid(ctx, bob, 0)
+		return errors.Is(err, raids.ErrBusy)
+	})
+	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob is still refused after alice left", func() bool {
+		_, err := b.App.EnterRaid(ctx, bob, 0)
+		return err == nil
 	})
 }

@@ -65,7 +65,12 @@ var table = []struct {
 	{app.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", "too many attempts; try again later", ""},
 	{ports.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "the service is temporarily unavailable; try again shortly", ""},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "the service is temporarily unavailable; try again shortly", ""},
+	// The client went away: nobody reads the answer, and it is no failure of ours (nginx's 499).
+	{context.Canceled, StatusClientClosedRequest, "client_closed_request", "the client closed the request", ""},
 }
+
+// StatusClientClosedRequest is nginx's status for a request its client abandoned.
+const StatusClientClosedRequest = 499
 
 // From turns err into what the client is told. Unknown errors are 500 with no internals.
 func From(err error) Problem {
