@@ -35,6 +35,11 @@ type Options struct {
 	StatementTimeout         time.Duration
 	LockTimeout              time.Duration
 	IdleInTransactionTimeout time.Duration
+	// ReadTimeout bounds each wait for the server on a connection; zero derives it from
+	// StatementTimeout. It is what turns a server that stopped answering without closing
+	// its connections (frozen, cut off) into ErrUnavailable: lib/pq cannot interrupt a read
+	// when the caller's context ends.
+	ReadTimeout time.Duration
 }
 
 // DefaultOptions suit one app instance on a small machine.
@@ -77,6 +82,10 @@ func (o Options) withDefaults() Options {
 	if o.IdleInTransactionTimeout <= 0 {
 		o.IdleInTransactionTimeout = d.IdleInTransactionTimeout
 	}
+	if o.ReadTimeout <= 0 {
+		// A statement the server cancels answers just after its timeout; wait a little longer.
+		o.ReadTimeout = o.StatementTimeout + 500*time.Millisecond
+	}
 	return o
 }
 
@@ -105,6 +114,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	connector.Dialer(deadlineDialer{timeout: opts.ReadTimeout})
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxIdleConns)
@@ -206,4 +216,47 @@ func inTx(ctx context.Context, db *sql.DB, op string, fn func(tx *sql.Tx) error)
 		return dbError(op, errors.Join(err, ctx.Err()))
 	}
 	return nil
+}
+
+// deadlineDialer opens connections whose every read and write must finish within timeout.
+type deadlineDialer struct {
+	d       net.Dialer
+	timeout time.Duration
+}
+
+func (dd deadlineDialer) Dial(network, address string) (net.Conn, error) {
+	return dd.DialContext(context.Background(), network, address)
+}
+
+func (dd deadlineDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return dd.DialContext(ctx, network, address)
+}
+
+func (dd deadlineDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := dd.d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return deadlineConn{Conn: c, timeout: dd.timeout}, nil
+}
+
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c deadlineConn) Read(b []byte) (int, error) {
+	if err := c.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c deadlineConn) Write(b []byte) (int, error) {
+	if err := c.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }

@@ -28,7 +28,14 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) != 1 || (args[0] != "up" && args[0] != "status") {
 		return fmt.Errorf("%w: bossraid migrate up|status", errUsage)
 	}
-	d, err := commandDeps(ctx, getenv, false)
+	// Migrations may rebuild indexes of big tables: give them time.
+	long := func(k string) string {
+		if k == "DB_TIMEOUT" {
+			return "1h"
+		}
+		return getenv(k)
+	}
+	d, err := commandDeps(ctx, long, false)
 	if err != nil {
 		return err
 	}

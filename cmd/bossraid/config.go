@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	ShutdownDelay   time.Duration
 	DBMaxConns      int
+	DBTimeout       time.Duration
 }
 
 // devSecretKey signs tokens when SECRET_KEY is unset outside production; never use it for real.
@@ -59,6 +60,7 @@ func Settings() []Setting {
 		{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
 		{"SHUTDOWN_DELAY", "0s", "on SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)"},
 		{"DB_MAX_CONNS", "20", "Postgres connections per instance"},
+		{"DB_TIMEOUT", "2s", "longest a statement may run; a database that stops answering gives 503 about this long after"},
 	}
 }
 
@@ -118,6 +120,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.SweepInterval = duration("SWEEP_INTERVAL", "1s", 0)
 	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", "15s", 0)
 	c.ShutdownDelay = duration("SHUTDOWN_DELAY", "0s", 0)
+	c.DBTimeout = duration("DB_TIMEOUT", "2s", 100*time.Millisecond)
 	c.CookieSecure = parseBool("COOKIE_SECURE", get("COOKIE_SECURE", strconv.FormatBool(c.Env == "production")), &errs)
 	c.TrustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY", "false"), &errs)
 	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "20"))

@@ -73,11 +73,31 @@ func CheckEmail(email string) string {
 		return "email must be a plain address like player@example.com"
 	}
 	at := strings.LastIndexByte(email, '@')
-	domain := email[at+1:]
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+	if !isHostname(email[at+1:]) {
 		return "email must be a plain address like player@example.com"
 	}
 	return ""
+}
+
+// isHostname reports whether domain is a host name with at least two labels: letters (of any
+// script, for internationalized domains), digits and inner hyphens, and a top level that is
+// not all digits.
+func isHostname(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+		for _, r := range l {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' {
+				return false
+			}
+		}
+	}
+	return strings.ContainsFunc(labels[len(labels)-1], unicode.IsLetter)
 }
 
 // Nickname lengths are counted in characters, not bytes.

@@ -8,7 +8,8 @@ import (
 )
 
 func TestCheckEmail(t *testing.T) {
-	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254 characters
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." +
+		strings.Repeat("d", 63) + ".com" // 254 characters, labels of at most 63
 	tests := []struct {
 		email string
 		ok    bool
@@ -16,7 +17,8 @@ func TestCheckEmail(t *testing.T) {
 		{"player@example.com", true},
 		{"Player.One+raid@Example.CO.kr", true},
 		{long, true},
-		{long + "m", false}, // 255
+		{long + "m", false},                              // 255
+		{"p@" + strings.Repeat("x", 64) + ".com", false}, // a label over 63
 		{"", false},
 		{"player", false},
 		{"player@", false},
@@ -31,6 +33,14 @@ func TestCheckEmail(t *testing.T) {
 		{"player@@example.com", false},
 		{"player@example.com\n", true}, // surrounding space is trimmed
 		{"player\x00@example.com", false},
+		{"%@%.%", false},
+		{"player@exa_mple.com", false},
+		{"player@-example.com", false},
+		{"player@example-.com", false},
+		{"player@example.123", false},
+		{"player@sub.example-one.co.kr", true},
+		{"player@예시.한국", true},
+		{"play%er@example.com", true},
 	}
 	for _, tt := range tests {
 		if got := users.CheckEmail(tt.email); (got == "") != tt.ok {

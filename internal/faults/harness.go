@@ -343,6 +343,8 @@ func AppEnv(databaseURL, redisURL string) map[string]string {
 		"LOG_LEVEL":        "warn",
 		"SHUTDOWN_TIMEOUT": "5s",
 		"SWEEP_INTERVAL":   "200ms",
+		// A frozen database is noticed after DB_TIMEOUT and a little: 503 within 2 s.
+		"DB_TIMEOUT": "1s",
 	}
 }
 
