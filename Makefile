@@ -129,12 +129,12 @@ bench: services-up assets ## Go benchmarks matching BENCH in PKGS (-benchmem, BE
 	$(WITH_SERVICES) $(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(BENCH_COUNT) $(PKGS)
 
 .PHONY: fuzz
-fuzz: ## run each FUZZ_TARGETS entry (PACKAGE:FuzzName) for FUZZ_TIME
+fuzz: services-up ## run each FUZZ_TARGETS entry (PACKAGE:FuzzName) for FUZZ_TIME
 	@if [ -z "$(strip $(FUZZ_TARGETS))" ]; then echo "fuzz: FUZZ_TARGETS is empty, nothing to fuzz yet"; exit 0; fi
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "== $$fn in $$pkg for $(FUZZ_TIME)"; \
-		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZ_TIME) "$$pkg"; \
+		$(WITH_SERVICES) $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZ_TIME) "$$pkg"; \
 	done
 
 .PHONY: loadgen

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,19 +20,19 @@ const loadgenUsage = `usage:
 Run any of them with -h for its flags. Targets must be loopback addresses unless -allow-remote.`
 
 // loadgen is `bossraid loadgen`: the load generator and bulk seeder of docs/PERFORMANCE.md.
-func loadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func loadgen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "seed":
-			return loadgenSeed(ctx, args[1:], stdout, stderr)
+			return loadgenSeed(ctx, args[1:], getenv, stdout, stderr)
 		case "burst":
-			return loadgenBurst(ctx, args[1:], stdout, stderr)
+			return loadgenBurst(ctx, args[1:], getenv, stdout, stderr)
 		case "help":
 			fmt.Fprintln(stdout, loadgenUsage)
 			return nil
 		}
 	}
-	return loadgenRun(ctx, args, stdout, stderr)
+	return loadgenRun(ctx, args, getenv, stdout, stderr)
 }
 
 // targetFlags are the flags every load-driving subcommand shares.
@@ -49,14 +48,14 @@ type targetFlags struct {
 	pid         int
 }
 
-func (t *targetFlags) register(fs *flag.FlagSet, players int, timeout time.Duration) {
+func (t *targetFlags) register(fs *flag.FlagSet, getenv func(string) string, players int, timeout time.Duration) {
 	fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only unless -allow-remote)")
 	fs.BoolVar(&t.allowRemote, "allow-remote", false, "allow a non-loopback -url (only a server you own)")
 	fs.DurationVar(&t.timeout, "timeout", timeout, "bound on each request")
 	fs.IntVar(&t.players, "players", players, "players to use: signed up through the API, or seed players with -seed/-seeded")
 	fs.BoolVar(&t.seed, "seed", false, "bulk-insert seed players into -database-url (when it has none) instead of signing up through the API")
 	fs.BoolVar(&t.seeded, "seeded", false, "use seed players made earlier by `bossraid loadgen seed`")
-	fs.StringVar(&t.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "Postgres for -seed (default $DATABASE_URL)")
+	fs.StringVar(&t.databaseURL, "database-url", getenv("DATABASE_URL"), "Postgres for -seed (default $DATABASE_URL)")
 	fs.IntVar(&t.workers, "signin-workers", 8, "simultaneous sign-ups and sign-ins while preparing players")
 	fs.IntVar(&t.pid, "pid", 0, "server process id: report its RSS (and goroutines, from /metrics) around the run")
 }
@@ -90,10 +89,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 	return false, nil
 }
 
-func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func loadgenRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("", stderr)
 	var t targetFlags
-	t.register(fs, 64, 10*time.Second)
+	t.register(fs, getenv, 64, 10*time.Second)
 	conc := fs.Int("c", 64, "concurrency: simultaneous workers, one keep-alive connection each")
 	dur := fs.Duration("d", 10*time.Second, "duration of each phase")
 	maxReq := fs.Int64("n", 0, "maximum requests per phase (0: no limit; the phase still ends after -d)")
@@ -166,10 +165,10 @@ func loadgenRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func loadgenBurst(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func loadgenBurst(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(" burst", stderr)
 	var t targetFlags
-	t.register(fs, 1000, 30*time.Second)
+	t.register(fs, getenv, 1000, 30*time.Second)
 	rounds := fs.Int("rounds", 5, "rounds; each round's winner ends the raid before the next")
 	level := fs.Int("level", 0, "level every player asks for")
 	fs.Usage = func() {
@@ -216,12 +215,12 @@ func loadgenBurst(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func loadgenSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func loadgenSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(" seed", stderr)
 	players := fs.Int("players", 1_000_000, "seed players to insert (seed1…seedN, password "+lg.SeedPassword+")")
 	raidCount := fs.Int("raids", 5_000_000, "raid records to insert, none in progress")
-	databaseURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "Postgres to seed (default $DATABASE_URL); must hold no seed players yet")
-	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis whose ranking to rebuild afterwards (default $REDIS_URL; empty skips the rebuild)")
+	databaseURL := fs.String("database-url", getenv("DATABASE_URL"), "Postgres to seed (default $DATABASE_URL); must hold no seed players yet")
+	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis whose ranking to rebuild afterwards (default $REDIS_URL; empty skips the rebuild)")
 	randSeed := fs.Uint64("rand-seed", 1, "random seed: the same seed makes the same raids and totals")
 	check := fs.Int("check-rank", 1000, "after the rebuild, compare the top 100 and this many random players' standings with SQL rank()")
 	fs.Usage = func() {

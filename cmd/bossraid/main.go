@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "ranking":
 		return ranking(ctx, args, getenv, stdout, stderr)
 	case "loadgen":
-		return loadgen(ctx, args, stdout, stderr)
+		return loadgen(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "--help":
