@@ -126,8 +126,11 @@ func NewPostgresTemplate() (*PostgresTemplate, error) {
 	conf := `
 # internal/faults: a throwaway cluster for one test.
 listen_addresses = '127.0.0.1'
+# The machine never crashes under these tests, only Postgres does (immediate stop): fsync may
+# be off, but a commit must reach the WAL before it is acknowledged, or a "crash" loses
+# transactions the app was told were committed.
 fsync = off
-synchronous_commit = off
+synchronous_commit = on
 full_page_writes = off
 max_connections = 100
 shared_buffers = 32MB
