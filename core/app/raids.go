@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/core/raids"
-	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -178,9 +177,4 @@ func (a *App) PlayerHistory(ctx context.Context, nickname string, offset, limit 
 		UserID: u.ID, Nickname: u.Nickname, ProfileImage: u.ProfileImage, TotalScore: u.TotalScore,
 		TotalCount: count, Offset: offset, Limit: limit, Raids: page,
 	}, nil
-}
-
-// PlayerProfile returns a player's account, for the player themselves or an admin.
-func (a *App) PlayerProfile(ctx context.Context, id int64) (users.User, error) {
-	return a.Users.UserByID(ctx, id)
 }
