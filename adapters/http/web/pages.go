@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bossraid/bossraid/adapters/http/media"
+	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
 )
@@ -65,16 +66,7 @@ func (web *Web) rankingPage(w http.ResponseWriter, r *http.Request) {
 // historyPageSize is how many raids a player page lists at a time.
 const historyPageSize = 10
 
-func (web *Web) player(w http.ResponseWriter, r *http.Request) {
-	p, signedIn, err := web.viewer(r)
-	if err != nil {
-		web.fail(w, r, p, err)
-		return
-	}
-	if !signedIn {
-		requireSignIn(w, r)
-		return
-	}
+func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	pageNo, err := strconv.Atoi(r.URL.Query().Get("page"))
 	if err != nil || pageNo < 1 {
 		pageNo = 1

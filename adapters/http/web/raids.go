@@ -18,18 +18,9 @@ import (
 )
 
 // enter puts the player inside the raid at the level of the button pressed.
-func (web *Web) enter(w http.ResponseWriter, r *http.Request) {
+func (web *Web) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 	w.Header().Add("Vary", "HX-Request")
 	ctx := r.Context()
-	p, signedIn, err := web.viewer(r)
-	if err != nil {
-		web.fail(w, r, p, err)
-		return
-	}
-	if !signedIn {
-		requireSignIn(w, r)
-		return
-	}
 	level, err := strconv.Atoi(r.PostFormValue("level"))
 	if err != nil {
 		web.refuseEntry(w, r, p, app.Invalid("level", "choose a level"))
@@ -81,17 +72,8 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 
 // raid shows a raid to its player: the whole page, or the panel alone to htmx (which fetches it
 // again when the countdown reaches the deadline).
-func (web *Web) raid(w http.ResponseWriter, r *http.Request) {
+func (web *Web) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 	w.Header().Add("Vary", "HX-Request")
-	p, signedIn, err := web.viewer(r)
-	if err != nil {
-		web.fail(w, r, p, err)
-		return
-	}
-	if !signedIn {
-		requireSignIn(w, r)
-		return
-	}
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
 		web.fail(w, r, p, raids.ErrNotFound)
@@ -130,18 +112,9 @@ func (web *Web) raidResult(r *http.Request, p app.Player, rd raids.Raid, notice 
 }
 
 // end clears the player's raid. A raid past its deadline is recorded as failed and says so.
-func (web *Web) end(w http.ResponseWriter, r *http.Request) {
+func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 	w.Header().Add("Vary", "HX-Request")
 	ctx := r.Context()
-	p, signedIn, err := web.viewer(r)
-	if err != nil {
-		web.fail(w, r, p, err)
-		return
-	}
-	if !signedIn {
-		requireSignIn(w, r)
-		return
-	}
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
 		web.fail(w, r, p, raids.ErrNotFound)

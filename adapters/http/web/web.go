@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,15 +89,15 @@ func (web *Web) Register(r *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	r.Handle("/", web.page(web.lobby)).Methods(get...)
 	r.Handle("/ranking", web.page(web.rankingPage)).Methods(get...)
-	r.Handle("/players/{nickname}", web.page(web.player)).Methods(get...)
+	r.Handle("/players/{nickname}", web.page(web.signedIn(web.player))).Methods(get...)
 	r.Handle("/signup", web.page(web.signUpPage)).Methods(get...)
 	r.Handle("/signup", web.page(web.signUp)).Methods(http.MethodPost)
 	r.Handle("/signin", web.page(web.signInPage)).Methods(get...)
 	r.Handle("/signin", web.page(web.signIn)).Methods(http.MethodPost)
 	r.Handle("/signout", web.page(web.signOut)).Methods(http.MethodPost)
-	r.Handle("/raids", web.page(web.enter)).Methods(http.MethodPost)
-	r.Handle("/raids/{id:[0-9]+}", web.page(web.raid)).Methods(get...)
-	r.Handle("/raids/{id:[0-9]+}/end", web.page(web.end)).Methods(http.MethodPost)
+	r.Handle("/raids", web.page(web.signedIn(web.enter))).Methods(http.MethodPost)
+	r.Handle("/raids/{id:[0-9]+}", web.page(web.signedIn(web.raid))).Methods(get...)
+	r.Handle("/raids/{id:[0-9]+}/end", web.page(web.signedIn(web.end))).Methods(http.MethodPost)
 	// The stream is not behind LoadAndSave, which would hold its first bytes back.
 	r.Handle(page.EventsPath, headers.Page(http.HandlerFunc(web.events))).Methods(http.MethodGet)
 	r.PathPrefix(static.Prefix).Handler(web.assets).Methods(get...)
@@ -106,6 +107,21 @@ func (web *Web) Register(r *mux.Router) {
 	}
 	if r.MethodNotAllowedHandler == nil {
 		r.MethodNotAllowedHandler = web.page(web.methodNotAllowed)
+	}
+}
+
+// signedIn runs h for the signed-in player; visitors are sent to sign in and back.
+func (web *Web) signedIn(h func(http.ResponseWriter, *http.Request, app.Player)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok, err := web.viewer(r)
+		switch {
+		case err != nil:
+			web.fail(w, r, p, err)
+		case !ok:
+			requireSignIn(w, r)
+		default:
+			h(w, r, p)
+		}
 	}
 }
 
@@ -180,6 +196,10 @@ func (web *Web) flash(r *http.Request, kind, message string) {
 // requireSignIn sends a visitor to the sign-in page, to come back here (or, after a form, to
 // the page the form was on) once signed in.
 func requireSignIn(w http.ResponseWriter, r *http.Request) {
+	// htmx gets HX-Redirect, a browser a 303: the answer depends on HX-Request.
+	if !slices.Contains(w.Header().Values("Vary"), "HX-Request") {
+		w.Header().Add("Vary", "HX-Request")
+	}
 	next := r.URL.RequestURI()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		next = "/"
