@@ -13,7 +13,12 @@ import (
 	"github.com/bossraid/bossraid/ports"
 )
 
-const eventsChannel = keyPrefix + "events"
+// eventsChannel is the channel of the client's database: pub/sub ignores database numbers,
+// so deployments (or test packages) sharing one Redis on different databases must not hear
+// each other's boss data reloads and raid changes.
+func eventsChannel(c *goredis.Client) string {
+	return fmt.Sprintf("%sevents:db%d", keyPrefix, c.Options().DB)
+}
 
 // A quiet subscription is pinged this often; a ping left unanswered for as long means the
 // connection died without closing.
@@ -47,7 +52,7 @@ func (ev *Events) Publish(ctx context.Context, e ports.Event) error {
 	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	return mapErr(ev.c.Publish(ctx, eventsChannel, msg).Err())
+	return mapErr(ev.c.Publish(ctx, eventsChannel(ev.c), msg).Err())
 }
 
 // Subscribe returns once Redis has confirmed the subscription, so every event published
@@ -69,7 +74,7 @@ func (ev *Events) subscribe(ctx context.Context) (*goredis.PubSub, error) {
 	}
 	bctx, cancel := bounded(ctx)
 	defer cancel()
-	ps := ev.c.Subscribe(bctx, eventsChannel)
+	ps := ev.c.Subscribe(bctx, eventsChannel(ev.c))
 	msg, err := ps.ReceiveTimeout(bctx, callTimeout)
 	if err == nil {
 		if _, ok := msg.(*goredis.Subscription); !ok {

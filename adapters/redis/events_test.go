@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/internal/testenv"
 	"github.com/bossraid/bossraid/ports"
 	"github.com/bossraid/bossraid/ports/portstest"
 )
@@ -81,5 +82,36 @@ func killConnections(t *testing.T, name string) {
 	}
 	if killed == 0 {
 		t.Fatalf("no connection named %s to kill", name)
+	}
+}
+
+// Pub/sub ignores database numbers: deployments sharing a Redis on different databases must
+// not hear each other (a boss data reload of one would change the other's levels).
+func TestEventsStayWithinTheirDatabase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	other, err := redis.Open(ctx, testenv.RedisURLFor(redisDB+5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ours := redis.NewEvents(openClient(t))
+	heard, err := ours.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := redis.NewEvents(other).Publish(ctx, ports.Event{Kind: ports.EventBossData, Payload: []byte("other")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ours.Publish(ctx, ports.Event{Kind: ports.EventRaid}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-heard:
+		if e.Kind != ports.EventRaid {
+			t.Fatalf("heard %+v from another database", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("our own event never arrived")
 	}
 }

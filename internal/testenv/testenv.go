@@ -105,7 +105,7 @@ func (d *Database) Drop() error {
 // 1 adapters/redis, 2 adapters/http/api, 3 adapters/http/web, 4 cmd/bossraid (two processes),
 // 5 internal/testenv, 7 internal/loadgen, 8 adapters/http/apidocs, 9 adapters/http/admin,
 // 10 cmd/bossraid (readiness), 11 adapters/http/metrics, 12 adapters/http/session;
-// 0 is left to `make run`, 6 and 13–15 are free.
+// 6 adapters/redis (a second database); 0 is left to `make run`, 13–15 are free.
 func Redis(db int) (*redis.Client, error) {
 	opts, err := redis.ParseURL(RedisURL())
 	if err != nil {
