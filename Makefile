@@ -62,11 +62,11 @@ run: services-up build ## start Postgres+Redis if needed, build, migrate and ser
 	@$(WITH_SERVICES) HTTP_ADDR=$(HTTP_ADDR) exec $(BIN) serve
 
 .PHONY: test
-test: services-up assets ## every test, -race -count=1, against real Postgres and Redis
+test: services-up assets browser ## every test, -race -count=1, against real Postgres and Redis (installs Chromium if missing)
 	$(WITH_SERVICES) $(GO) test $(TEST_FLAGS) $(PKGS)
 
 .PHONY: test-short
-test-short: services-up assets ## the quick tests (go test -short), no race detector
+test-short: services-up assets browser ## the quick tests (go test -short), no race detector
 	$(WITH_SERVICES) $(GO) test -short -count=1 $(PKGS)
 
 .PHONY: lint
@@ -93,6 +93,10 @@ generate-check: ## fail when a *_templ.go is stale (CI)
 .PHONY: assets
 assets: ## npm packages at their locked versions, copied into static/vendor/ (scripts/assets.sh)
 	@scripts/assets.sh
+
+.PHONY: browser
+browser: ## install Debian's Chromium and a base font for the browser tests when missing (scripts/browser.sh)
+	@scripts/browser.sh up
 
 .PHONY: docker
 docker: ## build the container image IMAGE (needs a Docker engine; none runs on the dev machines)
@@ -142,7 +146,7 @@ loadgen: build ## drive a running server with bossraid loadgen LOADGEN_ARGS
 	@$(WITH_SERVICES) $(BIN) loadgen $(LOADGEN_ARGS)
 
 .PHONY: screenshots
-screenshots: services-up assets ## render the pages in headless Chromium into SCREENSHOTS_DIR
+screenshots: services-up assets browser ## render the pages in headless Chromium into SCREENSHOTS_DIR
 	@grep -rqs 'func $(SCREENSHOTS_TEST)(' $(SCREENSHOTS_PKG) || \
 		{ echo "screenshots: TODO: $(SCREENSHOTS_PKG) has no $(SCREENSHOTS_TEST) yet"; exit 1; }
 	mkdir -p $(SCREENSHOTS_DIR)

@@ -17,7 +17,7 @@ import (
 )
 
 // Real headless Chromium against a real instance. These tests fail, never skip, when Chromium
-// is missing: `apt-get install chromium` (make test does).
+// is missing: `make test` installs it (scripts/browser.sh up).
 
 // chromiumPath is where Debian installs Chromium; CHROMIUM overrides it.
 func chromiumPath() string {
@@ -42,7 +42,7 @@ func newBrowser(t *testing.T) *browser {
 		t.Fatalf("htmx files missing from static/vendor (%v): run `make assets`", missing)
 	}
 	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("Chromium is required for the browser tests (apt-get install chromium): %v", err)
+		t.Fatalf("Chromium is required for the browser tests (make browser, or scripts/browser.sh up): %v", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath()),
