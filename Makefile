@@ -86,6 +86,10 @@ build: generate assets ## build bin/bossraid
 generate: ## turn views/**/*.templ into *_templ.go (commit the result)
 	$(TEMPL)
 
+.PHONY: k8s-check
+k8s-check: ## render deploy/kubernetes with kustomize, decode every object strictly into k8s.io/api, check it against the binary (offline)
+	cd deploy/kubernetes/check && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 .PHONY: generate-check
 generate-check: ## fail when a *_templ.go is stale (CI)
 	$(TEMPL) -check
