@@ -97,7 +97,7 @@ func checkApp(t *testing.T, app appFacts, m manifests) {
 	c := onlyContainer(t, "Deployment "+d.Name, pod)
 
 	if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
-		t.Errorf("Deployment %s: replicas %v, want at least 2", d.Name, d.Spec.Replicas)
+		t.Errorf("Deployment %s: replicas %s, want at least 2", d.Name, ptrText(d.Spec.Replicas))
 	}
 	if !selects(t, d.Spec.Selector, d.Spec.Template.Labels) {
 		t.Errorf("Deployment %s: its selector does not match its own pod labels", d.Name)
@@ -224,7 +224,7 @@ func checkApp(t *testing.T, app appFacts, m manifests) {
 		t.Errorf("HPA %s targets %s %s %s, want apps/v1 Deployment %s", hpa.Name, ref.APIVersion, ref.Kind, ref.Name, d.Name)
 	}
 	if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas < 2 || hpa.Spec.MaxReplicas < *hpa.Spec.MinReplicas {
-		t.Errorf("HPA %s: replicas %v…%d, want a minimum of at least 2 and a maximum above it", hpa.Name, hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas)
+		t.Errorf("HPA %s: replicas %s…%d, want a minimum of at least 2 and a maximum above it", hpa.Name, ptrText(hpa.Spec.MinReplicas), hpa.Spec.MaxReplicas)
 	}
 	onCPU := slices.ContainsFunc(hpa.Spec.Metrics, func(mt autoscalingMetric) bool {
 		return mt.Resource != nil && mt.Resource.Name == corev1.ResourceCPU && mt.Resource.Target.AverageUtilization != nil
@@ -261,7 +261,6 @@ func checkApp(t *testing.T, app appFacts, m manifests) {
 		t.Errorf("Job %s: its pods %v are selected by the Deployment, the Service or the budget", job.Name, jobPods)
 	}
 
-	// Every object in a kustomization that sets a namespace gets it; the base sets none.
 	if m.count == 0 {
 		t.Fatal("rendered nothing")
 	}
@@ -535,4 +534,11 @@ func sortedKeys(m map[string]bool) []string {
 	out := keys(m)
 	slices.Sort(out)
 	return out
+}
+
+func ptrText(p *int32) string {
+	if p == nil {
+		return "unset"
+	}
+	return strconv.Itoa(int(*p))
 }
