@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	goredis "github.com/redis/go-redis/v9"
 	"sigs.k8s.io/yaml"
 )
 
@@ -146,12 +147,12 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 
-	checkHAEnv(t, f)
+	checkHAEnv(t, f, sentinels)
 }
 
 // checkHAEnv holds deploy/compose/ha.env to the compose file: every variable it sets is one the
 // file reads, and the URLs name the ha profile's own services and Sentinel master.
-func checkHAEnv(t *testing.T, f composeFile) {
+func checkHAEnv(t *testing.T, f composeFile, sentinels int) {
 	t.Helper()
 	compose, err := os.ReadFile(filepath.Join(repo, "docker-compose.yml"))
 	if err != nil {
@@ -182,18 +183,21 @@ func checkHAEnv(t *testing.T, f composeFile) {
 		t.Errorf("ha.env BOSSRAID_DATABASE_URL names %d host, want the primary and the standby", len(hosts))
 	}
 
-	// go-redis ParseFailoverURL: the URL's host and every addr= are Sentinels.
-	rd, err := url.Parse(env["BOSSRAID_REDIS_URL"])
+	// The go-redis version the app uses reads it as a Sentinel URL: the URL's host and every
+	// addr= are Sentinels, master_name the monitored primary.
+	failover, err := goredis.ParseFailoverURL(env["BOSSRAID_REDIS_URL"])
 	if err != nil {
 		t.Fatalf("ha.env BOSSRAID_REDIS_URL: %v", err)
 	}
-	master := rd.Query().Get("master_name")
-	sentinels := append([]string{rd.Host}, rd.Query()["addr"]...)
-	for _, addr := range sentinels {
+	master := failover.MasterName
+	for _, addr := range failover.SentinelAddrs {
 		name, port, _ := strings.Cut(addr, ":")
 		if _, ok := f.Services[name]; !ok || !strings.HasPrefix(name, "sentinel-") || port != "26379" {
 			t.Errorf("ha.env BOSSRAID_REDIS_URL: %s is not one of the compose Sentinels on 26379", addr)
 		}
+	}
+	if len(failover.SentinelAddrs) != sentinels {
+		t.Errorf("ha.env BOSSRAID_REDIS_URL names %d Sentinels, compose runs %d", len(failover.SentinelAddrs), sentinels)
 	}
 	script, err := os.ReadFile(filepath.Join(repo, "deploy/compose/sentinel.sh"))
 	if err != nil {
@@ -232,4 +236,22 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 		t.Fatal(err)
 	}
 	return env
+}
+
+// The failover URL is checked with the go-redis the app is built with, not another version.
+func TestSameGoRedisAsTheApp(t *testing.T) {
+	version := func(gomod string) string {
+		data, err := os.ReadFile(gomod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^\s*github\.com/redis/go-redis/v9 (v\S+)`).FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("%s does not require go-redis/v9", gomod)
+		}
+		return string(m[1])
+	}
+	if app, here := version(filepath.Join(repo, "go.mod")), version("go.mod"); app != here {
+		t.Errorf("go-redis: the app uses %s, this check %s: run `go get github.com/redis/go-redis/v9@%s` here", app, here, app)
+	}
 }
