@@ -38,6 +38,9 @@ BENCH_COUNT ?= 1
 # is already running, e.g. `make run` in another terminal.
 LOADGEN_ARGS ?=
 
+# How long `make chaos` injects faults (the chaos package's test in `make test` uses 60s).
+CHAOS_DURATION ?= 10m
+
 # The test that renders the main pages in headless Chromium and writes PNGs to SCREENSHOTS_DIR
 # (adapters/http/web/screenshots_test.go); keep these in step with it.
 SCREENSHOTS_PKG  ?= ./adapters/http/web
@@ -148,6 +151,10 @@ fuzz: services-up ## run each FUZZ_TARGETS entry (PACKAGE:FuzzName) for FUZZ_TIM
 .PHONY: loadgen
 loadgen: build ## drive a running server with bossraid loadgen LOADGEN_ARGS
 	@$(WITH_SERVICES) $(BIN) loadgen $(LOADGEN_ARGS)
+
+.PHONY: chaos
+chaos: build ## chaos soak: own Postgres, Redis, 2 instances, killed and frozen for CHAOS_DURATION (10m)
+	CHAOS_DURATION=$(CHAOS_DURATION) $(BIN) chaos
 
 .PHONY: screenshots
 screenshots: services-up assets browser ## render the pages in headless Chromium into SCREENSHOTS_DIR

@@ -5,6 +5,7 @@
 //	bossraid admin grant|revoke EMAIL   give or take the admin role
 //	bossraid ranking rebuild         rebuild the Redis ranking from Postgres
 //	bossraid loadgen [flags]         drive a running server and report latencies
+//	bossraid chaos [flags]           the chaos soak: own Postgres, Redis and two instances, broken on purpose
 //	bossraid healthcheck             exit 0 when the local server answers /healthz
 package main
 
@@ -39,6 +40,7 @@ const usage = `usage:
   bossraid admin grant|revoke EMAIL   give or take the admin role
   bossraid ranking rebuild            rebuild the Redis ranking from Postgres
   bossraid loadgen [flags]            drive a running server (bossraid loadgen -h)
+  bossraid chaos [flags]              the chaos soak of docs/RELIABILITY.md (bossraid chaos -h)
   bossraid healthcheck                check the local server's /healthz
 configuration comes from environment variables; see README.md`
 
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return ranking(ctx, args, getenv, stdout, stderr)
 	case "loadgen":
 		return loadgen(ctx, args, getenv, stdout, stderr)
+	case "chaos":
+		return chaosSoak(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "--help":

@@ -20,7 +20,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/internal/faults"
 	"github.com/bossraid/bossraid/internal/loadgen"
 )
@@ -267,27 +266,9 @@ func (w *world) checkRecords(t *testing.T) {
 	}
 }
 
-// rankingSetAgrees checks the Redis ranking set itself (not the API, which may fall back to
-// Postgres) against SQL rank() for every ranked player.
+// rankingSetAgrees checks the Redis ranking set against SQL rank().
 func (w *world) rankingSetAgrees(ctx context.Context, rdb *goredis.Client) error {
-	oracle, err := faults.SQLRanking(ctx, w.db)
-	if err != nil {
-		return err
-	}
-	top, err := redis.NewLeaderboard(rdb).Top(ctx, len(w.players)+10)
-	if err != nil {
-		return fmt.Errorf("ranking set: %w", err)
-	}
-	if len(top) != len(oracle.ByUser) {
-		return fmt.Errorf("ranking set holds %d players, SQL ranks %d", len(top), len(oracle.ByUser))
-	}
-	for _, s := range top {
-		want := oracle.ByUser[s.UserID]
-		if s.TotalScore != want.TotalScore || s.Ranking != want.Ranking {
-			return fmt.Errorf("player %d: ranking set says %+v, SQL %+v", s.UserID, s, want)
-		}
-	}
-	return nil
+	return faults.RankingSetAgrees(ctx, w.db, rdb)
 }
 
 // signInAgain signs a few players in again (through Postgres and the throttle).

@@ -22,11 +22,22 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	_ "github.com/lib/pq" // Postgres driver
 )
+
+// TB is the part of testing.TB the helpers use; the package does not import testing, so the
+// chaos soak (internal/chaos, run by `bossraid chaos`) can use it from a program too.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
+	TempDir() string
+}
 
 // PgBin is where the Postgres server programs live (Debian's postgresql-15).
 var PgBin = "/usr/lib/postgresql/15/bin"
@@ -161,33 +172,46 @@ type Postgres struct {
 
 // StartPostgres copies the template into a new cluster, starts it on a free port and stops
 // and removes it when the test ends.
-func (p *PostgresTemplate) StartPostgres(t testing.TB) *Postgres {
+func (p *PostgresTemplate) StartPostgres(t TB) *Postgres {
 	t.Helper()
-	root, err := openDir("bossraid-faults-pg-*")
+	pg, err := p.NewPostgres()
+	if pg != nil {
+		t.Cleanup(pg.Remove)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pg
+}
+
+// NewPostgres copies the template into a new cluster and starts it on a free port. Remove
+// stops and deletes it; call it also when NewPostgres fails with a non-nil cluster.
+func (p *PostgresTemplate) NewPostgres() (*Postgres, error) {
+	root, err := openDir("bossraid-faults-pg-*")
+	if err != nil {
+		return nil, err
+	}
 	pg := &Postgres{root: root, data: filepath.Join(root, "data"), log: filepath.Join(root, "postgres.log")}
-	t.Cleanup(func() {
-		_ = asPostgres("pg_ctl", "-D", pg.data, "-m", "immediate", "-w", "-t", "20", "stop").Run()
-		_ = os.RemoveAll(root)
-	})
 	if out, err := exec.Command("cp", "-a", p.data, pg.data).CombinedOutput(); err != nil {
-		t.Fatalf("copy the Postgres template: %v\n%s", err, out)
+		return pg, fmt.Errorf("copy the Postgres template: %v\n%s", err, out)
 	}
 	if err := os.WriteFile(pg.log, nil, 0o644); err != nil {
-		t.Fatal(err)
+		return pg, err
 	}
 	if err := giveToPostgres(root); err != nil {
-		t.Fatal(err)
+		return pg, err
 	}
 	if pg.Port, err = FreePort(); err != nil {
-		t.Fatal(err)
+		return pg, err
 	}
-	if err := pg.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return pg
+	return pg, pg.Start()
+}
+
+// Remove stops the cluster the way a crash would (thawing it first) and deletes its directory.
+func (pg *Postgres) Remove() {
+	_ = pg.Thaw()
+	_ = asPostgres("pg_ctl", "-D", pg.data, "-m", "immediate", "-w", "-t", "20", "stop").Run()
+	_ = os.RemoveAll(pg.root)
 }
 
 // URL is the connection URL of database name ("postgres" is always there).
@@ -231,18 +255,26 @@ type Redis struct {
 }
 
 // StartRedis starts a redis-server on a free port and stops it when the test ends.
-func StartRedis(t testing.TB) *Redis {
+func StartRedis(t TB) *Redis {
 	t.Helper()
-	port, err := FreePort()
+	r, err := NewRedis(t.TempDir())
+	if r != nil {
+		t.Cleanup(func() { _ = r.Stop() })
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Redis{Port: port, dir: t.TempDir()}
-	t.Cleanup(func() { _ = r.Stop() })
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
 	return r
+}
+
+// NewRedis starts a redis-server on a free port, keeping its log in dir. Stop ends it.
+func NewRedis(dir string) (*Redis, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	r := &Redis{Port: port, dir: dir}
+	return r, r.Start()
 }
 
 // URL is the Redis URL of database db.
@@ -286,6 +318,7 @@ func (r *Redis) Stop() error {
 	if r.cmd == nil {
 		return nil
 	}
+	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a frozen server cannot act on SIGTERM
 	_ = r.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-r.done:
@@ -295,6 +328,44 @@ func (r *Redis) Stop() error {
 	}
 	r.cmd = nil
 	return nil
+}
+
+// Kill ends redis-server with SIGKILL, as a crash would; Start brings it back empty.
+func (r *Redis) Kill() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return nil
+	}
+	_ = r.cmd.Process.Kill()
+	<-r.done
+	r.cmd = nil
+	return nil
+}
+
+// Freeze stops redis-server with SIGSTOP; Thaw resumes it.
+func (r *Redis) Freeze() error { return r.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen redis-server.
+func (r *Redis) Thaw() error { return r.signal(syscall.SIGCONT) }
+
+func (r *Redis) signal(sig syscall.Signal) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return errors.New("redis: not running")
+	}
+	return r.cmd.Process.Signal(sig)
+}
+
+// PID is the process id of redis-server, 0 when it is not running.
+func (r *Redis) PID() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
 }
 
 // Do sends one command with redis-cli and returns its answer.
@@ -377,11 +448,29 @@ func environ(env map[string]string) []string {
 
 // StartApp runs `bossraid serve` with env on a free loopback port, waits until /healthz
 // answers and kills it when the test ends.
-func StartApp(t testing.TB, bin string, env map[string]string) *App {
+func StartApp(t TB, bin string, env map[string]string) *App {
 	t.Helper()
-	port, err := FreePort()
+	a, err := NewApp(bin, env)
+	if a != nil {
+		t.Cleanup(func() {
+			a.Kill()
+			if t.Failed() {
+				t.Logf("logs of the server at %s:\n%s", a.URL, a.Logs())
+			}
+		})
+	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// NewApp runs `bossraid serve` with env on a free loopback port and waits until /healthz
+// answers. Kill ends it; call it also when NewApp fails with a non-nil App.
+func NewApp(bin string, env map[string]string) (*App, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
 	}
 	a := &App{bin: bin, Env: map[string]string{}, logs: &syncBuffer{}}
 	for k, v := range env {
@@ -389,16 +478,15 @@ func StartApp(t testing.TB, bin string, env map[string]string) *App {
 	}
 	a.Env["HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
 	a.URL = "http://" + a.Env["HTTP_ADDR"]
-	t.Cleanup(func() {
-		a.Kill()
-		if t.Failed() {
-			t.Logf("logs of the server at %s:\n%s", a.URL, a.Logs())
-		}
-	})
-	if err := a.start(); err != nil {
-		t.Fatal(err)
+	return a, a.start()
+}
+
+// Restart starts the server again on its address after Kill or Terminate.
+func (a *App) Restart() error {
+	if a.cmd != nil && !a.Exited() {
+		return errors.New("bossraid serve: still running")
 	}
-	return a
+	return a.start()
 }
 
 func (a *App) start() error {
@@ -443,6 +531,34 @@ func (a *App) Kill() {
 	<-a.done
 }
 
+// Terminate asks the server to shut down gracefully (SIGTERM) and waits up to within for it,
+// then kills it.
+func (a *App) Terminate(within time.Duration) {
+	if a.cmd == nil {
+		return
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGCONT)
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.done:
+	case <-time.After(within):
+		a.Kill()
+	}
+}
+
+// Freeze stops the server with SIGSTOP (a hung process: connections open, nothing answers).
+func (a *App) Freeze() error { return a.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (a *App) Thaw() error { return a.signal(syscall.SIGCONT) }
+
+func (a *App) signal(sig syscall.Signal) error {
+	if a.cmd == nil || a.Exited() {
+		return errors.New("bossraid serve: not running")
+	}
+	return a.cmd.Process.Signal(sig)
+}
+
 // Exited reports whether the server process has ended.
 func (a *App) Exited() bool {
 	select {
@@ -480,7 +596,7 @@ func (b *syncBuffer) String() string {
 }
 
 // Eventually polls cond every 50 ms until it holds or within passes.
-func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
+func Eventually(t TB, within time.Duration, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -496,7 +612,7 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() err
 }
 
 // OpenDB opens a plain connection pool for the test's own checks.
-func OpenDB(t testing.TB, url string) *sql.DB {
+func OpenDB(t TB, url string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("postgres", url)
 	if err != nil {
@@ -520,14 +636,66 @@ func (pg *Postgres) Freeze() error { return pg.signalAll(syscall.SIGSTOP) }
 func (pg *Postgres) Thaw() error { return pg.signalAll(syscall.SIGCONT) }
 
 func (pg *Postgres) signalAll(sig syscall.Signal) error {
-	b, err := os.ReadFile(filepath.Join(pg.data, "postmaster.pid"))
+	pids, err := pg.processes()
 	if err != nil {
 		return err
+	}
+	for _, p := range pids {
+		if err := syscall.Kill(p, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Kill ends every process of the cluster at once with SIGKILL (the server crashing, not
+// shutting down: no checkpoint, no goodbye to clients) and waits until they are gone; Start
+// brings it back through crash recovery.
+func (pg *Postgres) Kill() error {
+	pids, err := pg.processes()
+	if err != nil {
+		return err
+	}
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGCONT)
+		if err := syscall.Kill(p, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return err
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range pids {
+		for alive(p) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("postgres process %d still there 10 s after SIGKILL", p)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// alive reports whether process pid exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+	var state string
+	_, _ = fmt.Sscan(rest, &state)
+	return state != "Z" && state != "X"
+}
+
+// processes lists the postmaster (from postmaster.pid) and its children.
+func (pg *Postgres) processes() ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(pg.data, "postmaster.pid"))
+	if err != nil {
+		return nil, err
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
 	if err != nil {
-		return fmt.Errorf("postmaster.pid: %w", err)
+		return nil, fmt.Errorf("postmaster.pid: %w", err)
 	}
 	pids := []int{pid}
 	entries, _ := os.ReadDir("/proc")
@@ -548,10 +716,5 @@ func (pg *Postgres) signalAll(sig syscall.Signal) error {
 			pids = append(pids, child)
 		}
 	}
-	for _, p := range pids {
-		if err := syscall.Kill(p, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return err
-		}
-	}
-	return nil
+	return pids, nil
 }

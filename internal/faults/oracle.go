@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/adapters/redis"
 )
 
 // CheckRecords checks what must hold of the stored records whatever happened to the
@@ -115,6 +119,29 @@ func (o Oracle) Check(body []byte, player int64) error {
 	}
 	if len(diffs) > 0 {
 		return errors.New(strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// RankingSetAgrees checks the Redis ranking set itself (not the API, which may fall back to
+// Postgres) against SQL rank() for every ranked player.
+func RankingSetAgrees(ctx context.Context, db *sql.DB, rdb *goredis.Client) error {
+	oracle, err := SQLRanking(ctx, db)
+	if err != nil {
+		return err
+	}
+	top, err := redis.NewLeaderboard(rdb).Top(ctx, len(oracle.ByUser)+10)
+	if err != nil {
+		return fmt.Errorf("ranking set: %w", err)
+	}
+	if len(top) != len(oracle.ByUser) {
+		return fmt.Errorf("ranking set holds %d players, SQL ranks %d", len(top), len(oracle.ByUser))
+	}
+	for _, s := range top {
+		want := oracle.ByUser[s.UserID]
+		if s.TotalScore != want.TotalScore || s.Ranking != want.Ranking {
+			return fmt.Errorf("player %d: ranking set says %+v, SQL %+v", s.UserID, s, want)
+		}
 	}
 	return nil
 }

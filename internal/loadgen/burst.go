@@ -137,7 +137,7 @@ func (c *API) burstRound(ctx context.Context, rec *Recorder, players []Player, l
 		case a.res.Status == http.StatusConflict && a.res.Code == "raid_busy":
 			round.Busy++
 		case a.res.Err != nil:
-			round.Other["transport: "+errClass(a.res.Err)]++
+			round.Other["transport: "+ErrClass(a.res.Err)]++
 		default:
 			round.Other[fmt.Sprintf("%d %s", a.res.Status, a.res.Code)]++
 		}

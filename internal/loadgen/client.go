@@ -47,6 +47,8 @@ type Result struct {
 	Latency time.Duration
 	Err     error // transport failure; Status is 0 then
 	Body    []byte
+	// RetryAfter is the answer's Retry-After header (503 and 429 must carry one).
+	RetryAfter string
 }
 
 // Do sends one request and reads the whole answer. body is marshalled as JSON unless nil.
@@ -77,7 +79,7 @@ func (c *API) Do(ctx context.Context, method, path, token string, body any, keep
 	if err != nil {
 		return Result{Err: err, Latency: time.Since(start)}
 	}
-	res := Result{Status: resp.StatusCode}
+	res := Result{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
 	if keepBody || resp.StatusCode >= 300 {
 		res.Body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	} else {
@@ -158,8 +160,8 @@ func (c *API) End(ctx context.Context, token string, id int64) Result {
 	return c.Do(ctx, http.MethodPatch, "/api/raids/"+strconv.FormatInt(id, 10)+"/end", token, struct{}{}, false)
 }
 
-// errClass names a transport failure briefly, for the error table.
-func errClass(err error) string {
+// ErrClass names a transport failure briefly, for the error tables.
+func ErrClass(err error) string {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

@@ -50,7 +50,7 @@ func (s *routeStats) record(r Result) {
 	s.hist.Record(r.Latency)
 	if r.Err != nil {
 		s.mu.Lock()
-		s.errs[errClass(r.Err)]++
+		s.errs[ErrClass(r.Err)]++
 		s.mu.Unlock()
 		return
 	}
