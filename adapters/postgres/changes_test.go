@@ -15,8 +15,14 @@ import (
 // following starts a feed and returns the changes it reports, once it is connected.
 func following(t *testing.T, ping time.Duration, slow time.Duration) (changes func() []ports.Change) {
 	t.Helper()
-	feed := postgres.NewChangeFeed(testURL, slog.New(slog.DiscardHandler))
-	feed.PingEvery(ping)
+	timing := postgres.DefaultFeedTiming()
+	timing.PingEvery = ping
+	return followingAt(t, testURL, timing, slow)
+}
+
+func followingAt(t *testing.T, dsn string, timing postgres.FeedTiming, slow time.Duration) (changes func() []ports.Change) {
+	t.Helper()
+	feed := postgres.NewChangeFeed(dsn, slog.New(slog.DiscardHandler)).WithTiming(timing)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	var got []ports.Change
@@ -36,15 +42,18 @@ func following(t *testing.T, ping time.Duration, slow time.Duration) (changes fu
 		defer mu.Unlock()
 		return append([]ports.Change(nil), got...)
 	}
-	waitFor(t, "the feed to connect", func() bool {
-		for _, c := range changes() {
-			if c.Kind == ports.ChangesFollowed {
-				return true
-			}
-		}
-		return false
-	})
+	waitFor(t, "the feed to connect", func() bool { return lastState(changes()) == ports.ChangesFollowed })
 	return changes
+}
+
+// lastState is the last ChangesFollowed or ChangesLost reported.
+func lastState(changes []ports.Change) ports.ChangeKind {
+	for i := len(changes) - 1; i >= 0; i-- {
+		if k := changes[i].Kind; k == ports.ChangesFollowed || k == ports.ChangesLost {
+			return k
+		}
+	}
+	return 0
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
