@@ -89,12 +89,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Open connects to the database at dsn (a postgres:// URL or key=value string) and checks that
-// it answers. Settings the DSN names itself win over opts. An unreachable database gives an
-// error wrapping ports.ErrUnavailable.
+// Open connects to the database at dsn (a postgres:// URL or key=value string, naming one host
+// or several to fail over between, see KeyValueDSN) and checks that it answers. Settings the
+// DSN names itself win over opts. An unreachable database gives an error wrapping
+// ports.ErrUnavailable.
 func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 	opts = opts.withDefaults()
-	cfg, err := pq.NewConfig(dsn)
+	cfg, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
 	}
@@ -176,6 +177,7 @@ func unavailableCode(code string) bool {
 		"55P03",                   // lock_not_available: lock_timeout
 		"25P03",                   // idle_in_transaction_session_timeout killed the session
 		"57P01", "57P02", "57P03", // admin shutdown, crash shutdown, cannot connect now
+		"25006",          // read_only_sql_transaction: the server is (now) a standby; the pool finds the primary
 		"40001", "40P01": // serialization failure, deadlock: transient by definition
 		return true
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bossraid/bossraid/adapters/postgres"
 )
 
 // Config is every setting, read once from the environment and validated before anything starts.
@@ -94,8 +96,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development, test or production", c.Env))
 	}
-	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		errs = append(errs, fmt.Errorf("DATABASE_URL: want a postgres:// URL"))
+	if _, err := postgres.ParseDSN(c.DatabaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("DATABASE_URL: want a postgres:// URL or key=value settings: %w", err))
 	}
 	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 		errs = append(errs, fmt.Errorf("REDIS_URL: want a redis:// or rediss:// URL"))
