@@ -45,6 +45,14 @@ func DefaultFeedTiming() FeedTiming {
 // key/value string, with several hosts if the database fails over).
 func NewChangeFeed(dsn string, log *slog.Logger) *ChangeFeed {
 	kv, err := KeyValueDSN(dsn)
+	// Without connect_timeout a dial to a black-holed host would wait for the kernel (minutes)
+	// before the next host is tried; the name tells the listener apart in pg_stat_activity.
+	if !strings.Contains(kv, "connect_timeout=") {
+		kv += " connect_timeout=5"
+	}
+	if !strings.Contains(kv, "application_name=") {
+		kv += " application_name=bossraid-changes"
+	}
 	return &ChangeFeed{dsn: kv, dsnErr: err, log: log, timing: DefaultFeedTiming()}
 }
 

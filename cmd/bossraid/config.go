@@ -47,7 +47,7 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{"APP_ENV", "development", "development, test or production (production refuses the development secret)"},
-		{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bossraid?sslmode=disable", "Postgres: all durable state"},
+		{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bossraid?sslmode=disable", "Postgres: all durable state; a postgres:// URL or key=value settings, with several hosts to fail over (see Running in production)"},
 		{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis: ranking set, caches, rate limits, live updates"},
 		{"HTTP_ADDR", "127.0.0.1:8080", "address to listen on"},
 		{"BOSSRAID_DATA", "(built in)", "boss raid data: a file path or an http(s) URL in the original format"},

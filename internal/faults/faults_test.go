@@ -59,6 +59,7 @@ func setUp(m *testing.M) (int, error) {
 type world struct {
 	t       *testing.T
 	pg      *faults.Postgres
+	standby *faults.Postgres // with worldOptions.standby: pg's synchronous hot standby
 	redis   *faults.Redis
 	db      *sql.DB
 	apps    []*faults.App
@@ -70,12 +71,18 @@ type world struct {
 type worldOptions struct {
 	apps, players int
 	limit         float64 // boss raid limit in seconds; 0 keeps the built-in 180 s
+	standby       bool    // give pg a synchronous standby; the apps' DATABASE_URL names both
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	w := &world{t: t, pg: tpl.StartPostgres(t), redis: faults.StartRedis(t)}
-	env := faults.AppEnv(w.pg.URL("postgres"), w.redis.URL(0))
+	databaseURL := w.pg.URL("postgres")
+	if o.standby {
+		w.standby = w.pg.StartStandby(t, "standby1")
+		databaseURL = faults.FailoverURL("postgres", w.pg, w.standby)
+	}
+	env := faults.AppEnv(databaseURL, w.redis.URL(0))
 	if o.limit > 0 {
 		data := fmt.Sprintf(`{"bossRaids":[{"bossRaidLimitSeconds":%g,"levels":[{"level":0,"score":20},{"level":1,"score":47},{"level":2,"score":85}]}]}`, o.limit)
 		file := filepath.Join(t.TempDir(), "bossdata.json")
