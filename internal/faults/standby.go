@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -74,10 +73,6 @@ func FailoverURL(name string, hosts ...*Postgres) string {
 	}
 	return url + "/" + name + "?sslmode=disable&target_session_attrs=read-write"
 }
-
-// Kill ends every process of the cluster with SIGKILL, as losing its machine would: nothing is
-// flushed, no client is told.
-func (pg *Postgres) Kill() error { return pg.signalAll(syscall.SIGKILL) }
 
 // Promote turns a standby into a primary that takes writes, and waits until it does.
 func (pg *Postgres) Promote() error {
