@@ -92,15 +92,26 @@ func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, l
 		}
 		// The unique index makes every other simultaneous insert wait for this one and then
 		// do nothing: exactly one player gets in.
-		r, err = scanRaid(tx.QueryRowContext(ctx, `
-			WITH r AS (
-				INSERT INTO raids (user_id, level, level_score, time_limit, status, enter_time, deadline)
-				VALUES ($1, $2, $3, $4::interval, 'in_progress', now(), now() + $4::interval)
-				ON CONFLICT DO NOTHING
-				RETURNING *)
-			SELECT `+raidColumns+` FROM r JOIN users u ON u.id = r.user_id`,
-			userID, level.Level, level.Score, interval(limit)))
+		var id int64
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO raids (user_id, level, level_score, time_limit, status, enter_time, deadline)
+			VALUES ($1, $2, $3, $4::interval, 'in_progress', now(), now() + $4::interval)
+			ON CONFLICT DO NOTHING
+			RETURNING id`,
+			userID, level.Level, level.Score, interval(limit)).Scan(&id)
 		if err == nil {
+			// The insert may have waited for the previous raid to be cleared, after now() (the
+			// transaction's start): the raid starts when it got in, so raids never overlap.
+			r, err = scanRaid(tx.QueryRowContext(ctx, `
+				WITH r AS (
+					UPDATE raids SET enter_time = c.t, deadline = c.t + time_limit
+					FROM (SELECT clock_timestamp() AS t) c
+					WHERE id = $1
+					RETURNING raids.*)
+				SELECT `+raidColumns+` FROM r JOIN users u ON u.id = r.user_id`, id))
+			if err != nil {
+				return dbError("enter raid: start", err)
+			}
 			entered = true
 			return nil
 		}

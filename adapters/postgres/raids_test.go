@@ -251,3 +251,83 @@ func TestUnknownPlayerCannotEnter(t *testing.T) {
 		t.Fatalf("got %v, want users.ErrNotFound", err)
 	}
 }
+
+// An entry that had to wait for the previous raid to be cleared starts when it gets in, not
+// when its transaction began: the stored raids never overlap (the chaos soak found raids
+// entered milliseconds before the one before them ended).
+func TestAnEntryThatWaitedStartsAfterTheRaidBeforeIt(t *testing.T) {
+	emptyDatabase(t)
+	ctx := context.Background()
+	store := postgres.NewRaids(testDB)
+	ids := newPlayers(t, 2)
+	first, err := store.EnterRaid(ctx, ids[0], level2, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A clear of the first raid is under way (row changed, not committed) when the second
+	// player's entry begins; the entry waits on the one-raid index until the clear commits.
+	clearing, err := testDB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = clearing.Rollback() }()
+	if _, err := clearing.ExecContext(ctx,
+		`UPDATE raids SET status = 'success', score = level_score, end_time = now() WHERE id = $1`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		r   raids.Raid
+		err error
+	}
+	entered := make(chan result, 1)
+	go func() {
+		r, err := store.EnterRaid(ctx, ids[1], level2, time.Minute)
+		entered <- result{r, err}
+	}()
+	waitUntilAnEntryWaitsOnALock(t)
+	if _, err := clearing.ExecContext(ctx,
+		`UPDATE raids SET end_time = clock_timestamp() WHERE id = $1`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := clearing.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := <-entered
+	if second.err != nil {
+		t.Fatalf("the waiting entry: %v", second.err)
+	}
+	cleared, err := store.RaidByID(ctx, first.ID)
+	if err != nil || cleared.EndTime == nil {
+		t.Fatalf("first raid after the clear: %+v, %v", cleared, err)
+	}
+	if second.r.EnterTime.Before(*cleared.EndTime) {
+		t.Fatalf("the second raid entered at %v, %v before the first ended at %v",
+			second.r.EnterTime, cleared.EndTime.Sub(second.r.EnterTime), *cleared.EndTime)
+	}
+	if !second.r.Deadline.Equal(raids.Deadline(second.r.EnterTime, time.Minute)) {
+		t.Fatalf("deadline %v is not a minute after the entry %v", second.r.Deadline, second.r.EnterTime)
+	}
+	stored, err := store.RaidByID(ctx, second.r.ID)
+	if err != nil || !stored.EnterTime.Equal(second.r.EnterTime) || !stored.Deadline.Equal(second.r.Deadline) {
+		t.Fatalf("stored %+v, %v; returned %+v", stored, err, second.r)
+	}
+}
+
+// waitUntilAnEntryWaitsOnALock returns once a backend of this database is blocked on a lock.
+func waitUntilAnEntryWaitsOnALock(t *testing.T) {
+	t.Helper()
+	for range 1000 {
+		var n int
+		if err := testDB.QueryRow(`SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no entry ever waited on the one-raid index")
+}
