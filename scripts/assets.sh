@@ -14,6 +14,14 @@ vendor=(
 	"swagger-ui-dist/swagger-ui.css        swagger-ui.css"
 )
 
+# Noto Sans KR (@fontsource) for Hangul: only the Korean unicode-range subsets, only the weights
+# the stylesheets use (400 and 700; 600 and 800 take the nearest), only woff2. The browser
+# fetches just the subsets a page's text needs. The two stylesheets become one file, and only
+# the files they name are copied.
+font_pkg="@fontsource/noto-sans-kr"
+font_weights=(400 700)
+font_dest="static/vendor/noto-sans-kr"
+
 if ! command -v npm >/dev/null; then
 	echo "assets: npm not found; installing Debian's nodejs and npm" >&2
 	if [ "$(id -u)" -ne 0 ]; then echo "assets: run as root or install npm yourself" >&2; exit 1; fi
@@ -37,4 +45,23 @@ for line in "${vendor[@]}"; do
 	rm -rf "static/vendor/$dest"
 	cp -R "node_modules/$src" "static/vendor/$dest"
 done
-echo "assets: static/vendor/ has ${#vendor[@]} file(s) from npm" >&2
+
+rm -rf "$font_dest"
+mkdir -p "$font_dest/files"
+for w in "${font_weights[@]}"; do
+	css="node_modules/$font_pkg/$w.css"
+	if [ ! -f "$css" ]; then
+		echo "assets: $css is missing (check the package's layout)" >&2
+		exit 1
+	fi
+	# The numbered blocks ("noto-sans-kr-[12]-400-normal") are the Korean unicode-range subsets;
+	# Latin text keeps the system font. Keep only the woff2 source: every browser we serve reads it.
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } /noto-sans-kr-\[[0-9]+\]/' "$css" |
+		sed -E "s#, url\(\./files/[^)]+\.woff\) format\('woff'\)##" >>"$font_dest/noto-sans-kr.css"
+done
+grep -oE "files/[^)]+\.woff2" "$font_dest/noto-sans-kr.css" | while read -r f; do
+	cp "node_modules/$font_pkg/$f" "$font_dest/$f"
+done
+cp "node_modules/$font_pkg/LICENSE" "$font_dest/LICENSE"
+fonts=$(find "$font_dest/files" -name '*.woff2' | wc -l)
+echo "assets: static/vendor/ has ${#vendor[@]} file(s) from npm and $fonts font subset(s) of $font_pkg" >&2

@@ -16,7 +16,7 @@ import (
 var files embed.FS
 
 // Vendored are the npm files the pages load; VendorMissing reports which are absent.
-var Vendored = []string{"vendor/htmx.min.js", "vendor/sse.min.js"}
+var Vendored = []string{"vendor/htmx.min.js", "vendor/sse.min.js", "vendor/noto-sans-kr/noto-sans-kr.css"}
 
 // FS is every static file, named relative to this folder ("css/app.css").
 func FS() fs.FS { return files }

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/lang"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
@@ -85,6 +86,7 @@ func New(cfg Config) *Server {
 			})
 		})
 	}
+	h = lang.Middleware(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	if cfg.TrustProxy {

@@ -50,6 +50,12 @@ func rule(pkg, imp string, internal bool) string {
 		if internal && (under(imp, "adapters") || under(imp, "core/app")) {
 			return "ports/... never imports adapters or core/app"
 		}
+	case under(pkg, "i18n"):
+		// The catalogue sits below the views and the HTTP edge, which both use it; the core
+		// stays in English and never imports it (the rules above keep core/* to itself).
+		if internal {
+			return "i18n imports nothing of ours"
+		}
 	case under(pkg, "views"):
 		if internal && (under(imp, "core/app") || under(imp, "ports") || under(imp, "adapters")) {
 			return "views never import core/app, ports or adapters"
@@ -145,6 +151,13 @@ func TestRules(t *testing.T) {
 		{"ports/portstest", "ports", true, true},
 		{"ports/portstest", "adapters/memory", true, false},
 		{"views/page", "core/raids", true, true},
+		{"views/page", "i18n", true, true},
+		{"adapters/http/web", "i18n", true, true},
+		{"i18n", "golang.org/x/text/language", false, true},
+		{"i18n", "core/users", true, false},
+		{"i18n", "views/component", true, false},
+		{"core/app", "i18n", true, false},
+		{"core/users", "i18n", true, false},
 		{"views/page", "github.com/a-h/templ", false, true},
 		{"views/page", "core/app", true, false},
 		{"views/page", "ports", true, false},

@@ -1,5 +1,6 @@
-// Boss Raid's own script: countdowns to raid deadlines, and a notice when a live update fails.
-// Every page works without it; the server renders the time left as text.
+// Boss Raid's own script: countdowns to raid deadlines, a polite spoken reminder of the time
+// left, and a notice when a live update fails. Every page works without it; the server renders
+// the time left as text. Words come from the page (data-* attributes), in its language.
 (function () {
   'use strict';
 
@@ -33,6 +34,10 @@
         el.value = Math.max(0, left / 1000);
         continue;
       }
+      if (el.hasAttribute('data-announce')) {
+        announce(el, left);
+        continue;
+      }
       var text = format(left);
       if (el.textContent !== text) el.textContent = text;
       if (left <= 0 && !el.hasAttribute('data-expired')) {
@@ -40,6 +45,36 @@
         el.dispatchEvent(new CustomEvent('deadline', { bubbles: true }));
       }
     }
+  }
+
+  // A live region says the time left at each whole minute and at 30 and 10 seconds — not at
+  // every tick, which would drown a screen reader.
+  var marks = [30, 10];
+  function announce(el, left) {
+    var s = Math.max(0, Math.ceil(left / 1000));
+    var last = el.getAttribute('data-announced');
+    if (last === null) {
+      el.setAttribute('data-announced', String(s)); // the page already says the time left
+      return;
+    }
+    var prev = Number(last);
+    if (s >= prev) return;
+    el.setAttribute('data-announced', String(s));
+    var text = '';
+    for (var m = prev - 1; m >= s; m--) {
+      if (m > 0 && m % 60 === 0) {
+        text = words(el, 'minutes', m / 60);
+      } else if (marks.indexOf(m) >= 0) {
+        text = words(el, 'seconds', m);
+      }
+      if (text) break;
+    }
+    if (text) el.textContent = text;
+  }
+
+  function words(el, unit, n) {
+    var t = el.getAttribute('data-' + unit + (n === 1 ? '-one' : '-other')) || '';
+    return t.replace('{n}', String(n));
   }
 
   function showError(message) {
@@ -61,11 +96,13 @@
     document.body.addEventListener('htmx:afterRequest', function (e) {
       if (e.detail && e.detail.successful) hideError();
     });
+    var box = document.getElementById('live-error');
+    var say = function (name) { return (box && box.getAttribute(name)) || ''; };
     document.body.addEventListener('htmx:responseError', function () {
-      showError('Something went wrong on our side. Please reload the page.');
+      showError(say('data-server-error'));
     });
     document.body.addEventListener('htmx:sendError', function () {
-      showError('The server cannot be reached. Check your connection and try again.');
+      showError(say('data-network-error'));
     });
   });
 })();

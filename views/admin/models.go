@@ -4,11 +4,13 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/views/layout"
 )
 
@@ -58,7 +60,7 @@ type Counts struct {
 	Total, InProgress, Success, Fail int
 }
 
-// Link is a ready-made question and where its answer is.
+// Link is a ready-made question and where its answer is; Label is a message id.
 type Link struct {
 	Label string
 	Href  string
@@ -93,19 +95,19 @@ type RaidRow struct {
 	TimeLimit  time.Duration
 }
 
-// Option is one choice of a select.
+// Option is one choice of a select; Label is a message id.
 type Option struct {
 	Value, Label string
 }
 
 // StatusOptions are the raid statuses to filter by.
 var StatusOptions = []Option{
-	{"", "Any"}, {"in_progress", "In progress"}, {"success", "Cleared"}, {"fail", "Failed"},
+	{"", "admin.any"}, {"in_progress", "status.in_progress"}, {"success", "status.success"}, {"fail", "status.fail"},
 }
 
 // SortOptions are the raid orders.
 var SortOptions = []Option{
-	{"newest", "Newest first"}, {"oldest", "Oldest first"}, {"score", "Best score first"},
+	{"newest", "admin.sort.newest"}, {"oldest", "admin.sort.oldest"}, {"score", "admin.sort.score"},
 }
 
 // RaidFilterForm is the filter form as typed, with what is wrong with it.
@@ -218,7 +220,7 @@ type PlayerRow struct {
 }
 
 // PlayerSortOptions are the player orders.
-var PlayerSortOptions = []Option{{"newest", "Newest first"}, {"total", "Highest total first"}}
+var PlayerSortOptions = []Option{{"newest", "admin.sort.newest"}, {"total", "admin.sort.total"}}
 
 // Players is the player list with its search.
 type Players struct {
@@ -276,22 +278,17 @@ type Ranking struct {
 	Agree            bool
 }
 
-// StatusLabel is how a raid status reads.
-func StatusLabel(status string) string {
-	switch status {
-	case "success":
-		return "Cleared"
-	case "fail":
-		return "Failed"
-	case "in_progress":
-		return "In progress"
+// RoleLabel is how a player's role ("player", "admin") reads.
+func RoleLabel(ctx context.Context, role string) string {
+	if role == "player" || role == "admin" {
+		return i18n.T(ctx, "role."+role)
 	}
-	return status
+	return role
 }
 
 // Seconds writes a duration as seconds, with fractions only when there are some.
-func Seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+func Seconds(ctx context.Context, d time.Duration) string {
+	return i18n.T(ctx, "unit.seconds", i18n.Args{"N": strconv.FormatFloat(d.Seconds(), 'f', -1, 64)})
 }
 
 // Percent is part of whole, rounded, "–" for an empty whole.

@@ -3,11 +3,18 @@
 package component
 
 import (
+	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/static"
 )
 
@@ -46,15 +53,14 @@ func (f Field) DescribedBy() string {
 
 // Boss is the picture and name of the boss guarding a level.
 type Boss struct {
-	Name  string
+	Key   string // its messages are "boss.<Key>.name" and "boss.<Key>.alt"
 	Image string // URL of the picture
-	Title string // what the picture shows, for alt text
 }
 
 var bosses = []Boss{
-	{"Gloomslime", "img/boss-slime.svg", "A grinning green slime"},
-	{"Ironhide Ogre", "img/boss-ogre.svg", "A tusked ogre in an iron helm"},
-	{"Ashen Wyrm", "img/boss-dragon.svg", "A horned red dragon breathing embers"},
+	{"gloomslime", "img/boss-slime.svg"},
+	{"ironhide_ogre", "img/boss-ogre.svg"},
+	{"ashen_wyrm", "img/boss-dragon.svg"},
 }
 
 // BossFor returns the boss of a level; levels beyond the third meet the bosses again.
@@ -66,6 +72,31 @@ func BossFor(level int) Boss {
 	b.Image = static.Path(b.Image)
 	return b
 }
+
+// BossName is the name of a level's boss in the request's language.
+func BossName(ctx context.Context, level int) string {
+	return i18n.T(ctx, "boss."+BossFor(level).Key+".name")
+}
+
+// BossAlt is what the picture of a level's boss shows, for alt text.
+func BossAlt(ctx context.Context, level int) string {
+	return i18n.T(ctx, "boss."+BossFor(level).Key+".alt")
+}
+
+// StatusLabel is how a raid status ("success", "fail", "in_progress") reads.
+func StatusLabel(ctx context.Context, status string) string {
+	switch status {
+	case "success", "fail", "in_progress":
+		return i18n.T(ctx, "status."+status)
+	}
+	return status
+}
+
+// Num is an integer with the language's digit grouping.
+func Num[N int | int64](ctx context.Context, n N) string { return i18n.From(ctx).Num(n) }
+
+// Itoa is a level or an id as digits, without grouping.
+func Itoa[N int | int64](n N) string { return strconv.FormatInt(int64(n), 10) }
 
 // Clock formats time left as m:ss, counting a started second as whole, never below 0:00.
 func Clock(d time.Duration) string {
@@ -87,8 +118,11 @@ func Seconds(d time.Duration) int {
 // Timestamp is the machine-readable form of t for datetime and data-deadline attributes.
 func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// HumanTime is t as players read it.
-func HumanTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+// HumanTime is t as players read it, in the request's language.
+func HumanTime(ctx context.Context, t time.Time) string { return i18n.From(ctx).DateTime(t) }
+
+// Ago is how long ago t was, in words ("3 minutes ago", "3분 전").
+func Ago(ctx context.Context, t, now time.Time) string { return i18n.From(ctx).Ago(t, now) }
 
 // PlaceClass gives the podium places their colours.
 func PlaceClass(place int64) string {
@@ -119,4 +153,41 @@ func ErrorBoss(status int) int {
 		return 1
 	}
 	return 2
+}
+
+// Linked writes a translated sentence whose [bracketed] parts are links to hrefs, in order, so
+// each language keeps its own word order around the links ("[Sign in] to see where you stand",
+// "순위를 보려면 [로그인]하세요").
+func Linked(text string, hrefs ...string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		var b strings.Builder
+		for i := 0; ; i++ {
+			open := strings.IndexByte(text, '[')
+			end := strings.IndexByte(text, ']')
+			if open < 0 || end < open || i >= len(hrefs) {
+				b.WriteString(html.EscapeString(text))
+				break
+			}
+			b.WriteString(html.EscapeString(text[:open]))
+			b.WriteString(`<a href="` + html.EscapeString(string(templ.URL(hrefs[i]))) + `">`)
+			b.WriteString(html.EscapeString(text[open+1 : end]))
+			b.WriteString(`</a>`)
+			text = text[end+1:]
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}
+
+// Before is the part of a translated sentence before its {slot}, where a component goes (a
+// countdown, a nickname); After is the part after it. Each language places the slot itself.
+func Before(text, slot string) string {
+	before, _, _ := strings.Cut(text, "{"+slot+"}")
+	return before
+}
+
+// After is the part of a translated sentence after its {slot}; see Before.
+func After(text, slot string) string {
+	_, after, _ := strings.Cut(text, "{"+slot+"}")
+	return after
 }

@@ -38,6 +38,12 @@ type Meta struct {
 	Now time.Time
 }
 
+// LanguagePath is where the language switch posts its choice.
+const LanguagePath = "/lang"
+
+// FontStylesheet is the self-hosted font with Hangul (copied from npm by scripts/assets.sh).
+const FontStylesheet = "vendor/noto-sans-kr/noto-sans-kr.css"
+
 // FullTitle is the document title.
 func (m Meta) FullTitle() string {
 	if m.Title == "" {

@@ -80,16 +80,3 @@ type SignIn struct {
 	Meta layout.Meta
 	Form partial.SignInForm
 }
-
-// StatusLabel is how a raid status reads in the history.
-func StatusLabel(status string) string {
-	switch status {
-	case partial.RaidSuccess:
-		return "Cleared"
-	case partial.RaidFail:
-		return "Failed"
-	case partial.RaidInProgress:
-		return "In progress"
-	}
-	return status
-}

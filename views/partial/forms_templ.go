@@ -9,7 +9,10 @@ package partial
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/bossraid/bossraid/views/component"
+import (
+	"github.com/bossraid/bossraid/i18n"
+	"github.com/bossraid/bossraid/views/component"
+)
 
 // SignUpFormView is the sign-up form; it is swapped whole when it comes back with errors.
 func SignUpFormView(f SignUpForm) templ.Component {
@@ -39,9 +42,9 @@ func SignUpFormView(f SignUpForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var2 string
-			templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(f.FormError)
+			templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Detail(f.FormError))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 20, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 23, Col: 106}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 			if templ_7745c5c3_Err != nil {
@@ -53,44 +56,65 @@ func SignUpFormView(f SignUpForm) templ.Component {
 			}
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "email", Label: "Email", Type: "email", Value: f.Email, Error: f.Errors["email"],
+			Name: "email", Label: i18n.T(ctx, "form.email"), Type: "email", Value: f.Email, Error: fieldError(ctx, f.Errors, "email"),
 			Autocomplete: "email", Required: true, MaxLength: 254, Autofocus: f.firstError() == "email" || f.firstError() == "",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "nickname", Label: "Nickname", Type: "text", Value: f.Nickname, Error: f.Errors["nickname"],
-			Hint: "2–20 letters, digits, _ or -. Shown in the ranking.", Autocomplete: "nickname", Required: true,
+			Name: "nickname", Label: i18n.T(ctx, "form.nickname"), Type: "text", Value: f.Nickname, Error: fieldError(ctx, f.Errors, "nickname"),
+			Hint: i18n.T(ctx, "form.nickname_hint"), Autocomplete: "nickname", Required: true,
 			MaxLength: 20, Autofocus: f.firstError() == "nickname",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "password", Label: "Password", Type: "password", Error: f.Errors["password"],
-			Hint:         "8–20 characters with a lower-case and an upper-case letter, a digit and one of !@#$%^&*().",
+			Name: "password", Label: i18n.T(ctx, "form.password"), Type: "password", Error: fieldError(ctx, f.Errors, "password"),
+			Hint:         i18n.T(ctx, "form.password_hint"),
 			Autocomplete: "new-password", Required: true, MaxLength: 20, Autofocus: f.firstError() == "password",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "phone", Label: "Phone", Type: "tel", Value: f.Phone, Error: f.Errors["phone"], Optional: true,
-			Hint: "9–15 digits, e.g. 010-1234-5678.", Autocomplete: "tel", InputMode: "tel", Autofocus: f.firstError() == "phone",
+			Name: "phone", Label: i18n.T(ctx, "form.phone"), Type: "tel", Value: f.Phone, Error: fieldError(ctx, f.Errors, "phone"), Optional: true,
+			Hint: i18n.T(ctx, "form.phone_hint"), Autocomplete: "tel", InputMode: "tel", Autofocus: f.firstError() == "phone",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "profile_image", Label: "Avatar", Type: "file", Error: f.Errors["profile_image"], Optional: true,
-			Hint: "PNG, JPEG or WebP, at most 1 MiB.", Accept: "image/png,image/jpeg,image/webp",
+			Name: "profile_image", Label: i18n.T(ctx, "form.avatar"), Type: "file", Error: fieldError(ctx, f.Errors, "profile_image"), Optional: true,
+			Hint: i18n.T(ctx, "form.avatar_hint"), Accept: "image/png,image/jpeg,image/webp",
 			Autofocus: f.firstError() == "profile_image",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<button type=\"submit\" class=\"btn btn-primary btn-large\" data-testid=\"signup-submit\">Join the raid</button><p class=\"form-foot\">Already have an account? <a href=\"/signin\">Sign in</a></p></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<button type=\"submit\" class=\"btn btn-primary btn-large\" data-testid=\"signup-submit\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var3 string
+		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "signup.submit"))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 48, Col: 116}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</button><p class=\"form-foot\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = component.Linked(i18n.T(ctx, "signup.have_account"), "/signin").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</p></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -116,63 +140,84 @@ func SignInFormView(f SignInForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<form id=\"signin-form\" class=\"form\" method=\"post\" action=\"/signin\" hx-post=\"/signin\" hx-target=\"this\" hx-swap=\"outerHTML\" novalidate data-testid=\"signin-form\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<form id=\"signin-form\" class=\"form\" method=\"post\" action=\"/signin\" hx-post=\"/signin\" hx-target=\"this\" hx-swap=\"outerHTML\" novalidate data-testid=\"signin-form\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if f.FormError != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"alert alert-error\" role=\"alert\" data-testid=\"form-error\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p class=\"alert alert-error\" role=\"alert\" data-testid=\"form-error\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(f.FormError)
+			var templ_7745c5c3_Var5 string
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Detail(f.FormError))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 64, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 67, Col: 106}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
 		if f.Next != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<input type=\"hidden\" name=\"next\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<input type=\"hidden\" name=\"next\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Next).Resolve(ctx)
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Next).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 67, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 70, Col: 50}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "email", Label: "Email", Type: "email", Value: f.Email, Error: f.Errors["email"],
+			Name: "email", Label: i18n.T(ctx, "form.email"), Type: "email", Value: f.Email, Error: fieldError(ctx, f.Errors, "email"),
 			Autocomplete: "email", Required: true, Autofocus: f.Errors["password"] == "",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = component.Input(component.Field{
-			Name: "password", Label: "Password", Type: "password", Error: f.Errors["password"],
+			Name: "password", Label: i18n.T(ctx, "form.password"), Type: "password", Error: fieldError(ctx, f.Errors, "password"),
 			Autocomplete: "current-password", Required: true, Autofocus: f.Errors["password"] != "",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<button type=\"submit\" class=\"btn btn-primary btn-large\" data-testid=\"signin-submit\">Sign in</button><p class=\"form-foot\">New here? <a href=\"/signup\">Create an account</a></p></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<button type=\"submit\" class=\"btn btn-primary btn-large\" data-testid=\"signin-submit\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var7 string
+		templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "account.signin"))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partial/forms.templ`, Line: 80, Col: 117}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</button><p class=\"form-foot\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = component.Linked(i18n.T(ctx, "signin.new_here"), "/signup").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</p></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

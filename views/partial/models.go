@@ -3,7 +3,12 @@
 // to htmx requests, inside their page otherwise).
 package partial
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/bossraid/bossraid/i18n"
+)
 
 // Status is who, if anyone, is inside the boss raid.
 type Status struct {
@@ -108,4 +113,9 @@ func (f SignUpForm) firstError() string {
 		}
 	}
 	return ""
+}
+
+// fieldError is a field's error in the request's language (the core writes them in English).
+func fieldError(ctx context.Context, errs map[string]string, name string) string {
+	return i18n.From(ctx).Detail(errs[name])
 }

@@ -7,6 +7,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	views "github.com/bossraid/bossraid/views/admin"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
@@ -205,23 +207,24 @@ func (h *Admin) fail(w http.ResponseWriter, r *http.Request, p app.Player, err e
 
 func (h *Admin) errorPage(w http.ResponseWriter, r *http.Request, m layout.Meta, prob problem.Problem) {
 	prob.SetRetryAfter(w.Header())
-	title, message := errorText(prob)
+	title, message := errorText(r.Context(), prob)
 	m.Title = title
 	h.render(w, r, prob.Status, page.ErrorPage(page.Error{Meta: m, Status: prob.Status, Title: title, Message: message}))
 }
 
-func errorText(p problem.Problem) (title, message string) {
+func errorText(ctx context.Context, p problem.Problem) (title, message string) {
+	key := "error.500"
 	switch p.Status {
 	case http.StatusForbidden:
-		return "Admins only", "These pages are for Boss Raid admins. An operator makes one with `bossraid admin grant <email>`."
+		key = "error.admin_403"
 	case http.StatusNotFound:
-		return "Nothing here", "There is no such raid or player."
+		key = "error.admin_404"
 	case http.StatusBadRequest:
-		return "That did not work", p.Detail
+		return i18n.T(ctx, "error.400.title"), i18n.From(ctx).Detail(p.Detail)
 	case http.StatusServiceUnavailable:
-		return "The arena is resting", "The service is temporarily unavailable. Try again in a moment."
+		key = "error.503"
 	}
-	return "Something broke", "Something went wrong on our side. Please try again."
+	return i18n.T(ctx, key+".title"), i18n.T(ctx, key+".text")
 }
 
 // crossOriginDenied answers an action sent from another site; it runs before the session.
@@ -230,7 +233,7 @@ func (h *Admin) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	prob := problem.From(app.ErrForbidden)
 	m := h.bareMeta(app.Player{}, "")
-	title, message := "Not allowed", "This request came from another site, so it was refused to protect your account."
+	title, message := i18n.T(r.Context(), "error.403.title"), i18n.T(r.Context(), "error.cross_origin")
 	m.Title = title
 	h.render(w, r, prob.Status, page.ErrorPage(page.Error{Meta: m, Status: prob.Status, Title: title, Message: message}))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/ports"
@@ -37,7 +38,7 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 		row := raidRow(*cur)
 		v.Inside = &row
 	}
-	v.Frame = h.frame(r, p, "Admin", views.TabDashboard)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.admin"), views.TabDashboard)
 	h.render(w, r, http.StatusOK, views.DashboardPage(v))
 }
 
@@ -53,12 +54,12 @@ func questions(now time.Time) []views.Link {
 		return views.WithQuery(path, v)
 	}
 	return []views.Link{
-		{Label: "Who failed the most raids in the last 7 days?", Href: q(views.PathTopRaiders, "status", "fail", "from", week)},
-		{Label: "Who played the most raids in the last 24 hours?", Href: q(views.PathTopRaiders, "from", day)},
-		{Label: "Every failed raid of the last 7 days", Href: q(views.PathRaids, "status", "fail", "from", week)},
-		{Label: "The best scores ever", Href: q(views.PathRaids, "sort", "score")},
-		{Label: "Who is inside the raid now?", Href: q(views.PathRaids, "status", "in_progress")},
-		{Label: "Who has the highest total?", Href: q(views.PathPlayers, "sort", "total")},
+		{Label: "admin.q.failed_week", Href: q(views.PathTopRaiders, "status", "fail", "from", week)},
+		{Label: "admin.q.played_day", Href: q(views.PathTopRaiders, "from", day)},
+		{Label: "admin.q.failed_raids_week", Href: q(views.PathRaids, "status", "fail", "from", week)},
+		{Label: "admin.q.best_scores", Href: q(views.PathRaids, "sort", "score")},
+		{Label: "admin.q.inside", Href: q(views.PathRaids, "status", "in_progress")},
+		{Label: "admin.q.highest_total", Href: q(views.PathPlayers, "sort", "total")},
 	}
 }
 
@@ -135,7 +136,7 @@ func (h *Admin) players(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if len(v.Errors) > 0 {
 		status, v.Invalid = http.StatusBadRequest, true
 	}
-	v.Frame = h.frame(r, p, "Players", views.TabPlayers)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.players"), views.TabPlayers)
 	h.render(w, r, status, views.PlayersPage(v))
 }
 
@@ -181,7 +182,7 @@ func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
 	}
 	v := views.BossData{TimeLimit: d.TimeLimit}
 	for _, l := range d.Levels {
-		v.Levels = append(v.Levels, views.Level{Level: l.Level, Score: l.Score, Boss: component.BossFor(l.Level).Name})
+		v.Levels = append(v.Levels, views.Level{Level: l.Level, Score: l.Score, Boss: component.BossName(r.Context(), l.Level)})
 	}
 	if raw, err := d.MarshalJSON(); err == nil {
 		var pretty strings.Builder
@@ -193,7 +194,7 @@ func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
 		}
 		v.JSON = pretty.String()
 	}
-	v.Frame = h.frame(r, p, "Boss data", views.TabBossData)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.bossdata"), views.TabBossData)
 	h.render(w, r, http.StatusOK, views.BossDataPage(v))
 }
 
@@ -207,9 +208,9 @@ func (h *Admin) reloadBossData(w http.ResponseWriter, r *http.Request, p app.Pla
 		return
 	case err != nil:
 		h.log.WarnContext(r.Context(), "boss data reload refused", "err", err)
-		h.flash(r, "error", "The boss data was not reloaded: "+err.Error()+". The data below stays in force.")
+		h.flash(r, "error", i18n.T(r.Context(), "admin.flash.reload_failed", i18n.Args{"Error": err.Error()}))
 	default:
-		h.flash(r, "success", fmt.Sprintf("Boss data reloaded: %d levels, %s per raid.", len(d.Levels), views.Seconds(d.TimeLimit)))
+		h.flash(r, "success", i18n.N(r.Context(), "admin.flash.reloaded", len(d.Levels), i18n.Args{"Limit": views.Seconds(r.Context(), d.TimeLimit)}))
 	}
 	http.Redirect(w, r, views.PathBossData, http.StatusSeeOther)
 }
@@ -224,10 +225,10 @@ func (h *Admin) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if c.LeaderboardErr != nil {
 		v.LeaderboardError = problem.From(c.LeaderboardErr).Detail
 		if errors.Is(c.LeaderboardErr, raids.ErrNotRanked) {
-			v.LeaderboardError = "it is missing or being rebuilt"
+			v.LeaderboardError = i18n.T(r.Context(), "admin.ranking.missing")
 		}
 	}
-	v.Frame = h.frame(r, p, "Ranking", views.TabRanking)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.ranking"), views.TabRanking)
 	h.render(w, r, http.StatusOK, views.RankingPage(v))
 }
 
@@ -248,10 +249,10 @@ func (h *Admin) rebuildRanking(w http.ResponseWriter, r *http.Request, p app.Pla
 	case err != nil:
 		prob := problem.From(err)
 		problem.Log(r, h.log, prob, err)
-		h.flash(r, "error", "The ranking was not rebuilt: "+prob.Detail+".")
+		h.flash(r, "error", i18n.T(r.Context(), "admin.flash.rebuild_failed", i18n.Args{"Error": i18n.From(r.Context()).Detail(prob.Detail)}))
 	default:
-		h.flash(r, "success", fmt.Sprintf("Ranking rebuilt from the database: %d ranked players in %s.",
-			res.Players, res.Took.Round(time.Microsecond)))
+		h.flash(r, "success", i18n.N(r.Context(), "admin.flash.rebuilt", res.Players,
+			i18n.Args{"Took": res.Took.Round(time.Microsecond).String()}))
 	}
 	http.Redirect(w, r, views.PathRanking, http.StatusSeeOther)
 }

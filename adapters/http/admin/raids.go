@@ -15,6 +15,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/ports"
 	views "github.com/bossraid/bossraid/views/admin"
@@ -168,7 +169,7 @@ func (h *Admin) raids(w http.ResponseWriter, r *http.Request, p app.Player) {
 	v.Form = rq.form
 	v.CSVPath = rq.form.Href(views.PathRaidsCSV)
 	v.TopRaidersPath = rq.form.Href(views.PathTopRaiders)
-	v.Frame = h.frame(r, p, "Raids", views.TabRaids)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.raids"), views.TabRaids)
 	h.render(w, r, status, views.RaidsPage(v))
 }
 
@@ -213,7 +214,7 @@ func (h *Admin) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 		return
 	}
 	h.render(w, r, http.StatusOK, views.RaidPage(views.Raid{
-		Frame:           h.frame(r, p, fmt.Sprintf("Raid #%d", raid.ID), views.TabRaids),
+		Frame:           h.frame(r, p, i18n.T(r.Context(), "admin.raid.title", i18n.Args{"ID": raid.ID}), views.TabRaids),
 		Raid:            raidRow(raid),
 		PlayerRaidsPath: views.RaidFilterForm{}.WithPlayer(raid.Nickname).Href(views.PathRaids),
 	}))
@@ -244,7 +245,7 @@ func (h *Admin) topRaiders(w http.ResponseWriter, r *http.Request, p app.Player)
 	}
 	v.Form = rq.form
 	v.RaidsPath = rq.form.Href(views.PathRaids)
-	v.Frame = h.frame(r, p, "Players by raids", views.TabRaids)
+	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.top.title"), views.TabRaids)
 	h.render(w, r, status, views.TopRaidersPage(v))
 }
 
@@ -302,10 +303,10 @@ func (h *Admin) streamFail(w http.ResponseWriter, r *http.Request, p app.Player,
 		var parts []string
 		for _, k := range []string{"player", "status", "level", "from", "to", "sort", "page"} {
 			if msg := ve.Fields[k]; msg != "" {
-				parts = append(parts, k+": "+msg)
+				parts = append(parts, k+": "+i18n.From(r.Context()).Detail(msg))
 			}
 		}
-		prob.Detail = "The filter is not valid — " + strings.Join(parts, " ")
+		prob.Detail = i18n.T(r.Context(), "admin.raids.filter_invalid", i18n.Args{"Errors": strings.Join(parts, " ")})
 	}
 	h.errorPage(w, r, h.bareMeta(p, ""), prob)
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/i18n"
 	views "github.com/bossraid/bossraid/views/admin"
+	"github.com/bossraid/bossraid/views/component"
 )
 
 // world is a site with an admin signed in and 301 raids of three players over two weeks: most
@@ -209,7 +211,7 @@ func TestRaidPagesVisitEveryFilteredRaidOnceInOrder(t *testing.T) {
 			}
 			for i, rec := range records[1:] {
 				r := got[i]
-				if rec[0] != strconv.FormatInt(r.ID, 10) || rec[2] != r.Nickname || views.StatusLabel(rec[4]) != r.Status || rec[5] != r.Score {
+				if rec[0] != strconv.FormatInt(r.ID, 10) || rec[2] != r.Nickname || component.StatusLabel(context.Background(), rec[4]) != r.Status || rec[5] != r.Score {
 					t.Fatalf("export row %d: %q, listed %+v", i, rec, r)
 				}
 			}
@@ -342,7 +344,7 @@ func TestPlayersSearchAndDetail(t *testing.T) {
 		p := w.admin.ok(next)
 		p.doc.Find(testid("player-row")).Each(func(_ int, s *goquery.Selection) {
 			seen = append(seen, s.Find(testid("player")).Text())
-			totals = append(totals, must(strconv.Atoi(s.Find(testid("player-total")).Text())))
+			totals = append(totals, must(strconv.Atoi(strings.ReplaceAll(s.Find(testid("player-total")).Text(), ",", "")))) // grouped: 4,282
 		})
 		next = p.attr(testid("next"), "href")
 	}
@@ -357,8 +359,9 @@ func TestPlayersSearchAndDetail(t *testing.T) {
 		FROM raids r WHERE r.user_id = $1`, alpha.ID).Scan(&count, &fails, &total); err != nil {
 		t.Fatal(err)
 	}
-	if d.text(testid("player-raids")) != strconv.Itoa(count) || d.text(testid("player-fail")) != strconv.Itoa(fails) ||
-		d.text(testid("player-total")) != strconv.Itoa(total) || d.text(testid("player-email")) != alpha.Email {
+	num := i18n.For(i18n.Default).Num // English groups digits: 4,282
+	if d.text(testid("player-raids")) != num(count) || d.text(testid("player-fail")) != num(fails) ||
+		d.text(testid("player-total")) != num(total) || d.text(testid("player-email")) != alpha.Email {
 		t.Fatalf("alpha's page: raids %s fail %s total %s email %s; want %d %d %d %s", d.text(testid("player-raids")),
 			d.text(testid("player-fail")), d.text(testid("player-total")), d.text(testid("player-email")), count, fails, total, alpha.Email)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -133,9 +134,15 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, err err
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bossraid"`)
 	}
-	body := map[string]any{"code": p.Code, "detail": p.Detail}
+	// The code is the contract; the words follow the request's language (Accept-Language).
+	loc := i18n.From(r.Context())
+	body := map[string]any{"code": p.Code, "detail": loc.Detail(p.Detail)}
 	if len(p.Fields) > 0 {
-		body["errors"] = p.Fields
+		fields := make(map[string]string, len(p.Fields))
+		for k, v := range p.Fields {
+			fields[k] = loc.Detail(v)
+		}
+		body["errors"] = fields
 	}
 	maps.Copy(body, extra)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

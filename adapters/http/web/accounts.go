@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
@@ -33,7 +33,7 @@ func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	web.render(w, r, http.StatusOK, page.SignUpPage(page.SignUp{Meta: web.meta(r, p, "Sign up", layout.NavAccount)}))
+	web.render(w, r, http.StatusOK, page.SignUpPage(page.SignUp{Meta: web.meta(r, p, i18n.T(r.Context(), "account.signup"), layout.NavAccount)}))
 }
 
 // signUp registers a player from the form (multipart, for the avatar) and signs them in.
@@ -49,7 +49,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 				web.fail(w, r, app.Player{}, err)
 				return
 			}
-			web.flash(r, "success", fmt.Sprintf("Welcome, %s! Pick a level and enter the raid.", u.Nickname))
+			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome", i18n.Args{"Nickname": u.Nickname}))
 			redirect(w, r, "/")
 			return
 		}
@@ -75,7 +75,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 		web.render(w, r, status, partial.SignUpFormView(form))
 		return
 	}
-	web.render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.meta(r, app.Player{}, "Sign up", layout.NavAccount), Form: form}))
+	web.render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.meta(r, app.Player{}, i18n.T(r.Context(), "account.signup"), layout.NavAccount), Form: form}))
 }
 
 // readSignUpForm reads the sign-up fields; the avatar comes with multipart forms only.
@@ -126,7 +126,7 @@ func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
 	if next != "/" {
 		form.Next = next
 	}
-	web.render(w, r, http.StatusOK, page.SignInPage(page.SignIn{Meta: web.meta(r, p, "Sign in", layout.NavAccount), Form: form}))
+	web.render(w, r, http.StatusOK, page.SignInPage(page.SignIn{Meta: web.meta(r, p, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
 }
 
 // signIn checks the credentials (throttled like the API's, sharing its counters) and signs the
@@ -155,7 +155,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 				web.fail(w, r, app.Player{}, err)
 				return
 			}
-			web.flash(r, "success", fmt.Sprintf("Welcome back, %s!", u.Nickname))
+			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome_back", i18n.Args{"Nickname": u.Nickname}))
 			redirect(w, r, next)
 			return
 		}
@@ -166,7 +166,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, app.ErrRateLimited):
 			status = http.StatusTooManyRequests
 			prob.SetRetryAfter(w.Header())
-			form.FormError = fmt.Sprintf("Too many attempts. Try again in %s.", minutes(prob.RetryAfter))
+			form.FormError = i18n.N(r.Context(), "signin.too_many", minutes(prob.RetryAfter))
 		default:
 			web.fail(w, r, app.Player{}, err)
 			return
@@ -176,16 +176,12 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 		web.render(w, r, status, partial.SignInFormView(form))
 		return
 	}
-	web.render(w, r, status, page.SignInPage(page.SignIn{Meta: web.meta(r, app.Player{}, "Sign in", layout.NavAccount), Form: form}))
+	web.render(w, r, status, page.SignInPage(page.SignIn{Meta: web.meta(r, app.Player{}, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
 }
 
-// minutes says how long to wait, rounded up to whole minutes.
-func minutes(d time.Duration) string {
-	n := int((d + time.Minute - 1) / time.Minute)
-	if n <= 1 {
-		return "1 min"
-	}
-	return fmt.Sprintf("%d min", n)
+// minutes is how long to wait in whole minutes, rounded up, at least 1.
+func minutes(d time.Duration) int {
+	return max(1, int((d+time.Minute-1)/time.Minute))
 }
 
 // signOut ends this browser's session; with everywhere=1 it ends every session and API token
@@ -207,6 +203,6 @@ func (web *Web) signOut(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, p, err)
 		return
 	}
-	web.flash(r, "info", "You signed out. See you in the arena!")
+	web.flash(r, "info", i18n.T(r.Context(), "flash.signed_out"))
 	redirect(w, r, "/")
 }

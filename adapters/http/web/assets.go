@@ -64,6 +64,8 @@ func contentType(name string) string {
 		return "text/css; charset=utf-8"
 	case ".svg":
 		return "image/svg+xml"
+	case ".woff2":
+		return "font/woff2"
 	}
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
 		return t

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
 )
@@ -32,7 +33,7 @@ func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 	}
 	now := web.app.Clock.Now()
 	v := page.Lobby{
-		Meta:    web.meta(r, p, "Lobby", layout.NavLobby),
+		Meta:    web.meta(r, p, i18n.T(ctx, "nav.lobby"), layout.NavLobby),
 		Status:  statusView(st, p, now),
 		Enter:   enterView(st, p, web.app.BossData()),
 		Ranking: rankingView(rv.Top, p),
@@ -55,7 +56,7 @@ func (web *Web) rankingPage(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, p, err)
 		return
 	}
-	v := page.Ranking{Meta: web.meta(r, p, "Ranking", layout.NavRanking), Ranking: rankingView(rv.Top, p)}
+	v := page.Ranking{Meta: web.meta(r, p, i18n.T(r.Context(), "nav.ranking"), layout.NavRanking), Ranking: rankingView(rv.Top, p)}
 	if signedIn {
 		m := mineView(rv)
 		v.Mine = &m

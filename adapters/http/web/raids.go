@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
@@ -41,16 +41,16 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 	var message string
 	switch busy, isBusy := errors.AsType[*raids.BusyError](err); {
 	case isBusy && busy.UserID == p.ID:
-		web.flash(r, "info", "You are already inside the raid: here it is.")
+		web.flash(r, "info", i18n.T(r.Context(), "flash.already_inside"))
 		redirect(w, r, raidPath(busy.RaidID))
 		return
 	case isBusy:
-		message = "Someone else is inside the raid right now. Wait for the gates to open."
+		message = i18n.T(r.Context(), "enter.busy")
 		if st, serr := web.app.Status(r.Context()); serr == nil && st.Current != nil {
-			message = fmt.Sprintf("%s is inside the raid right now. Wait for the gates to open.", st.Current.Nickname)
+			message = i18n.T(r.Context(), "enter.busy_named", i18n.Args{"Nickname": st.Current.Nickname})
 		}
 	case prob.Status == http.StatusBadRequest:
-		message = "That level does not exist. Choose one of the levels below."
+		message = i18n.T(r.Context(), "enter.no_level")
 	default:
 		web.fail(w, r, p, err)
 		return
@@ -93,7 +93,7 @@ func (web *Web) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.render(w, r, http.StatusOK, partial.RaidPanel(v))
 		return
 	}
-	title := component.BossFor(rd.Level).Name
+	title := component.BossName(r.Context(), rd.Level)
 	web.render(w, r, http.StatusOK, page.RaidPage(page.Raid{Meta: web.meta(r, p, title, layout.NavLobby), Raid: v}))
 }
 
@@ -127,9 +127,9 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 	case err == nil:
 		rd = res.Raid
 	case errors.Is(err, raids.ErrExpired):
-		notice = "Too late: the time limit had passed, so the raid is recorded as failed."
+		notice = i18n.T(ctx, "raid.too_late")
 	case errors.Is(err, raids.ErrNotInProgress):
-		notice = "This raid was already cleared."
+		notice = i18n.T(ctx, "raid.already_cleared")
 	default:
 		web.fail(w, r, p, err)
 		return

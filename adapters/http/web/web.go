@@ -5,6 +5,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,10 +20,12 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bossraid/bossraid/adapters/http/headers"
+	"github.com/bossraid/bossraid/adapters/http/lang"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/static"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
@@ -95,6 +98,7 @@ func (web *Web) Register(r *mux.Router) {
 	r.Handle("/signin", web.page(web.signInPage)).Methods(get...)
 	r.Handle("/signin", web.page(web.signIn)).Methods(http.MethodPost)
 	r.Handle("/signout", web.page(web.signOut)).Methods(http.MethodPost)
+	r.Handle(layout.LanguagePath, web.page(lang.Switch)).Methods(http.MethodPost)
 	r.Handle("/raids", web.page(web.signedIn(web.enter))).Methods(http.MethodPost)
 	r.Handle("/raids/{id:[0-9]+}", web.page(web.signedIn(web.raid))).Methods(get...)
 	r.Handle("/raids/{id:[0-9]+}/end", web.page(web.signedIn(web.end))).Methods(http.MethodPost)
@@ -245,29 +249,24 @@ func (web *Web) fail(w http.ResponseWriter, r *http.Request, p app.Player, err e
 // errorPage renders a problem as a page.
 func (web *Web) errorPage(w http.ResponseWriter, r *http.Request, p app.Player, prob problem.Problem) {
 	prob.SetRetryAfter(w.Header())
-	title, message := errorText(prob)
+	title, message := errorText(r.Context(), prob)
 	web.render(w, r, prob.Status, page.ErrorPage(page.Error{
 		Meta:   web.meta(r, p, title, ""),
 		Status: prob.Status, Title: title, Message: message,
 	}))
 }
 
-func errorText(p problem.Problem) (title, message string) {
+// errorText is the title and message of an error page, in the request's language.
+func errorText(ctx context.Context, p problem.Problem) (title, message string) {
 	switch p.Status {
-	case http.StatusNotFound:
-		return "Nothing here", "This page wandered off into the dungeon, or it never existed."
-	case http.StatusForbidden:
-		return "Not allowed", "The guards will not let you through here."
-	case http.StatusMethodNotAllowed:
-		return "Not this way", "That action cannot be done on this page."
-	case http.StatusServiceUnavailable:
-		return "The arena is resting", "The service is temporarily unavailable. Try again in a moment."
+	case http.StatusNotFound, http.StatusForbidden, http.StatusMethodNotAllowed,
+		http.StatusServiceUnavailable, http.StatusInternalServerError:
+		key := "error." + strconv.Itoa(p.Status)
+		return i18n.T(ctx, key+".title"), i18n.T(ctx, key+".text")
 	case http.StatusTooManyRequests:
-		return "Slow down", p.Detail
-	case http.StatusInternalServerError:
-		return "Something broke", "Something went wrong on our side. Please try again."
+		return i18n.T(ctx, "error.429.title"), i18n.From(ctx).Detail(p.Detail)
 	}
-	return "That did not work", p.Detail
+	return i18n.T(ctx, "error.400.title"), i18n.From(ctx).Detail(p.Detail)
 }
 
 func (web *Web) notFound(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +292,7 @@ func (web *Web) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func (web *Web) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 	web.log.InfoContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path,
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-	title, message := "Not allowed", "This request came from another site, so it was refused to protect your account."
+	title, message := i18n.T(r.Context(), "error.403.title"), i18n.T(r.Context(), "error.cross_origin")
 	var buf bytes.Buffer
 	_ = page.ErrorPage(page.Error{
 		Meta:   layout.Meta{Title: title, Now: web.app.Clock.Now()},
