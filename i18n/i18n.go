@@ -271,4 +271,3 @@ func IDs(tag language.Tag) ([]string, error) {
 	slices.Sort(ids)
 	return ids, nil
 }
-

@@ -48,17 +48,42 @@ done
 
 rm -rf "$font_dest"
 mkdir -p "$font_dest/files"
+css_files=()
 for w in "${font_weights[@]}"; do
-	css="node_modules/$font_pkg/$w.css"
-	if [ ! -f "$css" ]; then
-		echo "assets: $css is missing (check the package's layout)" >&2
+	css_files+=("node_modules/$font_pkg/$w.css")
+	if [ ! -f "${css_files[-1]}" ]; then
+		echo "assets: ${css_files[-1]} is missing (check the package's layout)" >&2
 		exit 1
 	fi
-	# The numbered blocks ("noto-sans-kr-[12]-400-normal") are the Korean unicode-range subsets;
-	# Latin text keeps the system font. Keep only the woff2 source: every browser we serve reads it.
-	awk 'BEGIN { RS = ""; ORS = "\n\n" } /noto-sans-kr-\[[0-9]+\]/' "$css" |
-		sed -E "s#, url\(\./files/[^)]+\.woff\) format\('woff'\)##" >>"$font_dest/noto-sans-kr.css"
 done
+# The numbered blocks ("noto-sans-kr-[12]-400-normal") are the Korean unicode-range subsets. Their
+# ranges lose everything below U+1100 (Hangul Jamo): Latin letters, digits and punctuation keep
+# the system font, so the stylesheets can name Noto Sans KR first — the browser then re-renders
+# Hangul as soon as a subset arrives, which it does not reliably do for a fallback font. A block
+# left with no range goes. Each subset's weights sit side by side so gzip finds the repeated
+# ranges, and only the woff2 source stays: every browser we serve reads it.
+awk 'BEGIN { RS = ""; ORS = "\n\n" }
+	function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
+	function keep(block,   lines, i, out, parts, j, r, ranges) {
+		split(block, lines, "\n"); out = ""
+		for (i = 1; i in lines; i++) {
+			if (lines[i] ~ /^ *unicode-range:/) {
+				r = lines[i]; sub(/^ *unicode-range: */, "", r); sub(/;$/, "", r)
+				split(r, parts, ","); ranges = ""
+				for (j = 1; j in parts; j++) {
+					r = parts[j]; sub(/^U\+/, "", r); sub(/-.*/, "", r)
+					if (hex(r) >= 4352) ranges = ranges (ranges == "" ? "" : ",") parts[j]
+				}
+				if (ranges == "") return ""
+				lines[i] = "  unicode-range: " ranges ";"
+			}
+			out = out lines[i] "\n"
+		}
+		return out "\n"
+	}
+	match($0, /noto-sans-kr-\[[0-9]+\]/) { id = substr($0, RSTART + 14, RLENGTH - 15) + 0; blocks[id] = blocks[id] keep($0); if (id > last) last = id }
+	END { for (i = 0; i <= last; i++) printf "%s", blocks[i] }' "${css_files[@]}" |
+	sed -E "s#, url\(\./files/[^)]+\.woff\) format\('woff'\)##" >"$font_dest/noto-sans-kr.css"
 grep -oE "files/[^)]+\.woff2" "$font_dest/noto-sans-kr.css" | while read -r f; do
 	cp "node_modules/$font_pkg/$f" "$font_dest/$f"
 done

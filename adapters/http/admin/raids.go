@@ -15,8 +15,8 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
-	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/ports"
 	views "github.com/bossraid/bossraid/views/admin"
 )

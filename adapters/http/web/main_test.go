@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/http/admin"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/adapters/http/web"
 	"github.com/bossraid/bossraid/core/raids"
@@ -40,6 +41,7 @@ type siteOptions struct {
 	secureCookie bool
 	keepData     bool // a second instance on the first one's data
 	sweep        time.Duration
+	admin        bool // the admin pages too
 }
 
 func newSite(t testing.TB, o siteOptions) *site {
@@ -56,6 +58,13 @@ func newSite(t testing.TB, o siteOptions) *site {
 			w, err := web.New(web.Config{App: st.App, Sessions: s.Sessions, Stop: st.Stop})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if o.admin {
+				a, err := admin.New(admin.Config{App: st.App, Sessions: s.Sessions})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return []httpserver.FrontDoor{a, w}
 			}
 			return []httpserver.FrontDoor{w}
 		},

@@ -9,8 +9,8 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
-	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
