@@ -6,6 +6,7 @@ package ports
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bossraid/bossraid/core/raids"
@@ -102,12 +103,18 @@ type PasswordHasher interface {
 // ImageChecker tells whether uploaded bytes are a profile image we accept.
 type ImageChecker interface {
 	// CheckImage decodes data and returns its content type (image/png, image/jpeg or
-	// image/webp). Returns ErrInvalidImage for anything else.
-	CheckImage(data []byte) (contentType string, err error)
+	// image/webp). Returns ErrImageTooLarge when the header claims more pixels than are
+	// decoded, before decoding, and ErrInvalidImage for anything else it refuses. Decodes wait
+	// for a share of a bounded budget; one that cannot get it while ctx lasts (or in the
+	// adapter's own bound) returns ErrUnavailable.
+	CheckImage(ctx context.Context, data []byte) (contentType string, err error)
 }
 
 // ErrInvalidImage means the bytes are not a PNG, JPEG or WebP image.
 var ErrInvalidImage = errors.New("not a PNG, JPEG or WebP image")
+
+// ErrImageTooLarge means an image's dimensions exceed what we decode; errors.Is ErrInvalidImage.
+var ErrImageTooLarge = fmt.Errorf("%w we decode: too many pixels", ErrInvalidImage)
 
 // ImageStore serves the profile images saved with CreateUser.
 type ImageStore interface {
@@ -118,14 +125,25 @@ type ImageStore interface {
 // ErrImageNotFound means no image is stored under that key.
 var ErrImageNotFound = errors.New("image not found")
 
-// Throttle counts failures per key in a fixed window.
+// Throttle counts attempts per key in a fixed window that starts at the key's first counted
+// attempt and does not slide. Attempts are reserved before the work they guard (a password
+// check, a sign-up), so simultaneous callers cannot all slip under the limit.
 type Throttle interface {
-	// Failures returns how many failures key has in its current window and when the window
-	// ends (zero when there are none).
-	Failures(ctx context.Context, key string) (count int, resetIn time.Duration, err error)
-	// AddFailure counts one failure for key; the window starts at its first failure.
-	AddFailure(ctx context.Context, key string, window time.Duration) error
-	// Reset forgets key's failures.
+	// Reserve counts one attempt for key unless key already has limit attempts in its window,
+	// and reports whether it counted it (allowed) and how long key's window has left. Checking
+	// and counting are one atomic step across every caller sharing the store, so no number of
+	// simultaneous callers gets more than limit reservations in a window. A refused attempt is
+	// not counted. Returns an error, counting nothing, for a limit below 1 or a window shorter
+	// than a millisecond.
+	Reserve(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, resetIn time.Duration, err error)
+	// Release gives back one attempt Reserve counted for key (one that turned out not to count,
+	// such as a right password); the window keeps its end, and a key left with none is forgotten.
+	// Releasing a key with nothing counted does nothing.
+	Release(ctx context.Context, key string) error
+	// Count returns how many attempts key has in its current window and how long the window
+	// has left (zero when there are none).
+	Count(ctx context.Context, key string) (count int, resetIn time.Duration, err error)
+	// Reset forgets key's attempts.
 	Reset(ctx context.Context, key string) error
 }
 

@@ -2,6 +2,7 @@ package images_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -56,10 +57,20 @@ func encodeGIF(t *testing.T) []byte {
 // pngBomb is a PNG signature and a valid IHDR claiming w×h pixels, with no pixel data: tiny
 // on the wire, gigabytes if a decoder allocated for it.
 func pngBomb(w, h uint32) []byte {
+	return pngFile(pngHeader(int(w), int(h), 8), nil) // 8-bit RGBA
+}
+
+// pngHeader is the IHDR of a w×h RGBA image at depth bits a channel.
+func pngHeader(w, h int, depth byte) []byte {
 	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = depth, 6
+	return ihdr
+}
+
+// pngFile is a PNG of the IHDR given, one IDAT chunk (if any) and IEND, each with its CRC.
+func pngFile(ihdr, idat []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	chunk := func(kind string, data []byte) {
@@ -69,6 +80,9 @@ func pngBomb(w, h uint32) []byte {
 		_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(kind), data...)))
 	}
 	chunk("IHDR", ihdr)
+	if idat != nil {
+		chunk("IDAT", idat)
+	}
 	chunk("IEND", nil)
 	return b.Bytes()
 }
@@ -101,7 +115,7 @@ func TestCheckImageAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := images.Checker{}.CheckImage(tt.data)
+			got, err := images.New().CheckImage(context.Background(), tt.data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +168,7 @@ func TestCheckImageRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := images.Checker{}.CheckImage(tt.data)
+			got, err := images.New().CheckImage(context.Background(), tt.data)
 			if !errors.Is(err, ports.ErrInvalidImage) {
 				t.Fatalf("CheckImage = %q, %v; want ErrInvalidImage", got, err)
 			}

@@ -10,13 +10,13 @@ import (
 	"github.com/bossraid/bossraid/ports"
 )
 
-// DefaultThrottleKeys bounds how many keys a Throttle counts at once. Each failure costs an
+// DefaultThrottleKeys bounds how many keys a Throttle counts at once. Each attempt costs an
 // attacker a password hash, so windows (15 minutes) run out long before this many fill up.
 const DefaultThrottleKeys = 100_000
 
 // Throttle is ports.Throttle in process memory. Besides tests, it is the fallback that keeps
-// counting sign-in failures while Redis is down, so it forgets expired windows as it goes
-// and never holds more than its bound of keys.
+// counting sign-in failures and sign-ups while Redis is down, so it forgets expired windows as
+// it goes and never holds more than its bound of keys.
 type Throttle struct {
 	clock   ports.Clock
 	maxKeys int
@@ -40,18 +40,22 @@ func NewThrottle(clock ports.Clock) *Throttle {
 	return &Throttle{clock: clock, maxKeys: DefaultThrottleKeys, windows: map[string]*window{}}
 }
 
-// AddFailure counts one failure for key; the window starts at its first failure.
-func (t *Throttle) AddFailure(_ context.Context, key string, length time.Duration) error {
-	if length < time.Millisecond {
-		return fmt.Errorf("memory: throttle window %v is shorter than a millisecond", length)
+// Reserve counts one attempt for key unless it already has limit in its window; the check
+// and the count happen under one lock.
+func (t *Throttle) Reserve(_ context.Context, key string, limit int, length time.Duration) (bool, time.Duration, error) {
+	if err := checkReserve(limit, length); err != nil {
+		return false, 0, err
 	}
 	now := t.clock.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.forgetEnded(now)
 	if w, ok := t.windows[key]; ok {
+		if w.count >= limit {
+			return false, w.ends.Sub(now), nil
+		}
 		w.count++
-		return nil
+		return true, w.ends.Sub(now), nil
 	}
 	if len(t.windows) >= t.maxKeys {
 		// Full: the window closest to its end is the cheapest to give up.
@@ -60,11 +64,33 @@ func (t *Throttle) AddFailure(_ context.Context, key string, length time.Duratio
 	w := &window{key: key, count: 1, ends: now.Add(length)}
 	t.windows[key] = w
 	heap.Push(&t.ending, w)
+	return true, length, nil
+}
+
+func checkReserve(limit int, length time.Duration) error {
+	if limit < 1 {
+		return fmt.Errorf("memory: throttle limit %d is below 1", limit)
+	}
+	if length < time.Millisecond {
+		return fmt.Errorf("memory: throttle window %v is shorter than a millisecond", length)
+	}
 	return nil
 }
 
-// Failures returns key's count in its current window and the time left in it.
-func (t *Throttle) Failures(_ context.Context, key string) (int, time.Duration, error) {
+// Release gives back one attempt counted for key.
+func (t *Throttle) Release(_ context.Context, key string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w, ok := t.windows[key]; ok {
+		if w.count--; w.count <= 0 {
+			t.remove(w)
+		}
+	}
+	return nil
+}
+
+// Count returns key's count in its current window and the time left in it.
+func (t *Throttle) Count(_ context.Context, key string) (int, time.Duration, error) {
 	now := t.clock.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()

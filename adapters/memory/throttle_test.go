@@ -45,12 +45,12 @@ func TestThrottleForgetsEndedWindows(t *testing.T) {
 	clock := newFakeClock()
 	th := NewThrottle(clock)
 	for i := range 1000 {
-		if err := th.AddFailure(ctx, fmt.Sprintf("signin:address:%d", i), time.Minute); err != nil {
+		if _, _, err := th.Reserve(ctx, fmt.Sprintf("signin:address:%d", i), 10, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.pass(time.Minute)
-	if err := th.AddFailure(ctx, "signin:account:late@example.com", time.Minute); err != nil {
+	if _, _, err := th.Reserve(ctx, "signin:account:late@example.com", 10, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if n := th.Keys(); n != 1 {
@@ -64,21 +64,21 @@ func TestThrottleStaysWithinItsBound(t *testing.T) {
 	th := NewThrottle(clock)
 	th.maxKeys = 100
 	// The first key's window ends soonest, so it is the one given up when the throttle is full.
-	if err := th.AddFailure(ctx, "soonest", time.Minute); err != nil {
+	if _, _, err := th.Reserve(ctx, "soonest", 10, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 150 {
-		if err := th.AddFailure(ctx, fmt.Sprintf("k%d", i), time.Hour); err != nil {
+		if _, _, err := th.Reserve(ctx, fmt.Sprintf("k%d", i), 10, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := th.Keys(); n != 100 {
 		t.Fatalf("keys: %d, want the bound 100", n)
 	}
-	if n, _, _ := th.Failures(ctx, "soonest"); n != 0 {
+	if n, _, _ := th.Count(ctx, "soonest"); n != 0 {
 		t.Fatalf("the window closest to its end should have been given up, has %d", n)
 	}
-	if n, _, _ := th.Failures(ctx, "k149"); n != 1 {
-		t.Fatalf("the newest key: %d failures, want 1", n)
+	if n, _, _ := th.Count(ctx, "k149"); n != 1 {
+		t.Fatalf("the newest key: %d attempts, want 1", n)
 	}
 }

@@ -76,13 +76,17 @@ func checkUnavailable(t *testing.T, url string) {
 			_, err := lb.Rebuild(ctx, portstest.Totals{})
 			return err
 		},
-		"Failures": func() error {
-			_, _, err := th.Failures(ctx, "k")
+		"Count": func() error {
+			_, _, err := th.Count(ctx, "k")
 			return err
 		},
-		"AddFailure": func() error { return th.AddFailure(ctx, "k", time.Minute) },
-		"Reset":      func() error { return th.Reset(ctx, "k") },
-		"Publish":    func() error { return ev.Publish(ctx, ports.Event{Kind: ports.EventRaid}) },
+		"Reserve": func() error {
+			_, _, err := th.Reserve(ctx, "k", 10, time.Minute)
+			return err
+		},
+		"Release": func() error { return th.Release(ctx, "k") },
+		"Reset":   func() error { return th.Reset(ctx, "k") },
+		"Publish": func() error { return ev.Publish(ctx, ports.Event{Kind: ports.EventRaid}) },
 		"Subscribe": func() error {
 			_, err := ev.Subscribe(ctx)
 			return err

@@ -33,6 +33,8 @@ type Config struct {
 	ShutdownDelay   time.Duration
 	DBMaxConns      int
 	DBTimeout       time.Duration
+	SignUpLimit     int // sign-ups allowed per client address in SignUpWindow
+	SignUpWindow    time.Duration
 }
 
 // devSecretKey signs tokens when SECRET_KEY is unset outside production; never use it for real.
@@ -63,6 +65,8 @@ func Settings() []Setting {
 		{"SHUTDOWN_DELAY", "0s", "on SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)"},
 		{"DB_MAX_CONNS", "20", "Postgres connections per instance"},
 		{"DB_TIMEOUT", "2s", "longest a statement may run; a database that stops answering gives 503 about this long after"},
+		{"SIGNUP_LIMIT", "20", "sign-ups allowed per client address in SIGNUP_WINDOW, answered or refused (429 beyond); raise it for loadgen without -seed"},
+		{"SIGNUP_WINDOW", "1h", "the window SIGNUP_LIMIT counts in; it starts at an address's first sign-up"},
 	}
 }
 
@@ -130,6 +134,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("DB_MAX_CONNS=%q: want a number from 2 to 500", getenv("DB_MAX_CONNS")))
 	}
 	c.DBMaxConns = maxConns
+	c.SignUpWindow = duration("SIGNUP_WINDOW", "1h", time.Second)
+	signUpLimit, err := strconv.Atoi(get("SIGNUP_LIMIT", "20"))
+	if err != nil || signUpLimit < 1 {
+		errs = append(errs, fmt.Errorf("SIGNUP_LIMIT=%q: want a whole number of at least 1", getenv("SIGNUP_LIMIT")))
+	}
+	c.SignUpLimit = signUpLimit
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
 	}

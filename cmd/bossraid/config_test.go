@@ -48,12 +48,15 @@ func TestConfigReportsEveryBadValue(t *testing.T) {
 		"COOKIE_SECURE":    "maybe",
 		"DB_MAX_CONNS":     "1",
 		"SHUTDOWN_DELAY":   "soon",
+		"SIGNUP_LIMIT":     "0",
+		"SIGNUP_WINDOW":    "1ms",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, name := range []string{"APP_ENV", "DATABASE_URL", "REDIS_URL", "HTTP_ADDR", "SECRET_KEY", "LOG_LEVEL",
-		"ACCESS_TOKEN_TTL", "SWEEP_INTERVAL", "COOKIE_SECURE", "DB_MAX_CONNS", "SHUTDOWN_DELAY"} {
+		"ACCESS_TOKEN_TTL", "SWEEP_INTERVAL", "COOKIE_SECURE", "DB_MAX_CONNS", "SHUTDOWN_DELAY",
+		"SIGNUP_LIMIT", "SIGNUP_WINDOW"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

@@ -124,13 +124,14 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, er
 	settings := app.DefaultSettings()
 	settings.AccessTokenTTL = d.cfg.AccessTokenTTL
 	settings.RefreshTokenTTL = d.cfg.RefreshTokenTTL
+	settings.SignUpAddressLimit, settings.SignUpWindow = d.cfg.SignUpLimit, d.cfg.SignUpWindow
 	return app.New(app.Deps{
 		Clock:         sysClock,
 		Users:         postgres.NewUsers(d.db),
 		Sessions:      postgres.NewSessions(d.db),
 		Tokens:        tokens,
 		Hasher:        hasher,
-		Images:        images.Checker{},
+		Images:        images.New(),
 		Throttle:      redis.NewThrottle(d.redis),
 		LocalThrottle: memory.NewThrottle(sysClock),
 		Raids:         postgres.NewRaids(d.db),

@@ -31,12 +31,18 @@ type SignUpInput struct {
 }
 
 // SignUp registers a player. Every field at fault is reported in one *ValidationError;
-// a taken email or nickname is users.ErrEmailTaken / users.ErrNicknameTaken.
-func (a *App) SignUp(ctx context.Context, in SignUpInput) (users.User, error) {
+// a taken email or nickname is users.ErrEmailTaken / users.ErrNicknameTaken. Each valid
+// sign-up counts against clientAddr's allowance, whatever its outcome; beyond it the answer
+// is *RateLimitedError and nothing is looked up, hashed or stored.
+func (a *App) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (users.User, error) {
 	fields := in.Validate()
 	var image *users.ProfileImage
 	if in.ProfileImage != nil {
-		if msg := a.checkImage(in.ProfileImage, &image); msg != "" {
+		msg, err := a.checkImage(ctx, in.ProfileImage, &image)
+		if err != nil {
+			return users.User{}, err
+		}
+		if msg != "" {
 			if fields == nil {
 				fields = users.FieldErrors{}
 			}
@@ -46,12 +52,21 @@ func (a *App) SignUp(ctx context.Context, in SignUpInput) (users.User, error) {
 	if fields != nil {
 		return users.User{}, &ValidationError{Fields: fields}
 	}
+	if _, err := a.reserve(ctx, "signup:address:"+clientAddr, a.settings.SignUpAddressLimit, a.settings.SignUpWindow); err != nil {
+		return users.User{}, err
+	}
+	email := users.NormalizeEmail(in.Email)
+	// Argon2id is the costly step: a taken email or nickname is refused before it. CreateUser's
+	// unique constraints still decide between simultaneous sign-ups.
+	if err := a.checkAvailable(ctx, email, in.Nickname); err != nil {
+		return users.User{}, err
+	}
 	hash, err := a.Hasher.Hash(in.Password)
 	if err != nil {
 		return users.User{}, fmt.Errorf("hash password: %w", err)
 	}
 	return a.Users.CreateUser(ctx, users.NewUser{
-		Email:        users.NormalizeEmail(in.Email),
+		Email:        email,
 		Nickname:     in.Nickname,
 		Phone:        in.Phone,
 		PasswordHash: hash,
@@ -59,19 +74,46 @@ func (a *App) SignUp(ctx context.Context, in SignUpInput) (users.User, error) {
 	})
 }
 
-func (a *App) checkImage(data []byte, out **users.ProfileImage) string {
+// checkAvailable returns users.ErrEmailTaken or users.ErrNicknameTaken (email first, as
+// CreateUser does) when either is already registered.
+func (a *App) checkAvailable(ctx context.Context, email, nickname string) error {
+	_, err := a.Users.UserByEmail(ctx, email)
+	if err == nil {
+		return users.ErrEmailTaken
+	}
+	if !errors.Is(err, users.ErrNotFound) {
+		return err
+	}
+	_, err = a.Users.UserByNickname(ctx, nickname)
+	if err == nil {
+		return users.ErrNicknameTaken
+	}
+	if !errors.Is(err, users.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// checkImage returns the field message for an image we refuse, or an error when the image
+// could not be judged (no decode slot in time: ErrUnavailable).
+func (a *App) checkImage(ctx context.Context, data []byte, out **users.ProfileImage) (string, error) {
 	if len(data) == 0 {
-		return "profile image is empty"
+		return "profile image is empty", nil
 	}
 	if len(data) > users.MaxProfileImageBytes {
-		return "profile image must be at most 1 MiB"
+		return "profile image must be at most 1 MiB", nil
 	}
-	contentType, err := a.Images.CheckImage(data)
-	if err != nil {
-		return "profile image must be a PNG, JPEG or WebP image"
+	contentType, err := a.Images.CheckImage(ctx, data)
+	switch {
+	case errors.Is(err, ports.ErrImageTooLarge):
+		return "profile image has too many pixels: an avatar of up to 2048×2048 fits", nil
+	case errors.Is(err, ports.ErrInvalidImage):
+		return "profile image must be a PNG, JPEG or WebP image", nil
+	case err != nil:
+		return "", err
 	}
 	*out = &users.ProfileImage{ContentType: contentType, Data: data}
-	return ""
+	return "", nil
 }
 
 // TokenPair is what a successful sign-in hands out.
@@ -97,34 +139,54 @@ func (a *App) SignIn(ctx context.Context, email, password, clientAddr string) (T
 // web sign-in keeps its own session). Unknown email and wrong password both give
 // users.ErrInvalidCredentials after about the same work; repeated failures per account or per
 // client address give *RateLimitedError, even for the right password.
+//
+// Each attempt is counted as a failure, for the account and for the address, before the
+// password is checked, so simultaneous guesses on any number of instances check at most the
+// limit; a right password then resets the account's count and gives the address's back.
 func (a *App) CheckCredentials(ctx context.Context, email, password, clientAddr string) (users.User, error) {
 	email = users.NormalizeEmail(email)
 	accountKey, addressKey := "signin:account:"+email, "signin:address:"+clientAddr
-	if err := a.checkThrottle(ctx, accountKey, a.settings.SignInAccountLimit); err != nil {
+	window := a.settings.SignInWindow
+	accountTh, err := a.reserve(ctx, accountKey, a.settings.SignInAccountLimit, window)
+	if err != nil {
 		return users.User{}, err
 	}
-	if err := a.checkThrottle(ctx, addressKey, a.settings.SignInAddressLimit); err != nil {
+	addressTh, err := a.reserve(ctx, addressKey, a.settings.SignInAddressLimit, window)
+	if err != nil {
+		a.release(ctx, accountTh, accountKey)
 		return users.User{}, err
 	}
-	u, err := a.Users.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, users.ErrNotFound) {
+	u, ok, err := a.verifyPassword(ctx, email, password)
+	if err != nil { // nothing was judged: the attempt does not count
+		a.release(ctx, accountTh, accountKey)
+		a.release(ctx, addressTh, addressKey)
 		return users.User{}, err
 	}
-	hash := u.PasswordHash
-	if errors.Is(err, users.ErrNotFound) {
-		hash = a.dummyPasswordHash() // same work as for a real account, so timing tells nothing
-	}
-	ok, verr := a.Hasher.Verify(password, hash)
-	if verr != nil {
-		return users.User{}, fmt.Errorf("verify password: %w", verr)
-	}
-	if err != nil || !ok {
-		a.addFailure(ctx, accountKey)
-		a.addFailure(ctx, addressKey)
+	if !ok {
 		return users.User{}, users.ErrInvalidCredentials
 	}
 	a.resetFailures(ctx, accountKey)
+	a.release(ctx, addressTh, addressKey)
 	return u, nil
+}
+
+// verifyPassword reports whether password is that of the player with email; an unknown email
+// costs the same hash check and reports false.
+func (a *App) verifyPassword(ctx context.Context, email, password string) (users.User, bool, error) {
+	u, err := a.Users.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, users.ErrNotFound) {
+		return users.User{}, false, err
+	}
+	known := err == nil
+	hash := u.PasswordHash
+	if !known {
+		hash = a.dummyPasswordHash() // same work as for a real account, so timing tells nothing
+	}
+	ok, err := a.Hasher.Verify(password, hash)
+	if err != nil {
+		return users.User{}, false, fmt.Errorf("verify password: %w", err)
+	}
+	return u, known && ok, nil
 }
 
 func (a *App) dummyPasswordHash() string {
@@ -186,27 +248,31 @@ func newTokenID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// checkThrottle refuses when key has used up its failures. The throttle is Redis; while it is
-// unreachable the process-local one keeps counting, so an outage does not open the gates.
-func (a *App) checkThrottle(ctx context.Context, key string, limit int) error {
-	count, resetIn, err := a.Throttle.Failures(ctx, key)
+// reserve counts one attempt for key before the work it guards, refusing with
+// *RateLimitedError once key has limit attempts in its window. The count is kept in Redis,
+// shared by every instance; while Redis is unreachable the process-local throttle counts
+// instead, so an outage does not open the gates. It returns the throttle that holds the
+// reservation, for release.
+func (a *App) reserve(ctx context.Context, key string, limit int, window time.Duration) (ports.Throttle, error) {
+	th := a.Throttle
+	ok, resetIn, err := th.Reserve(ctx, key, limit, window)
 	if err != nil {
 		a.Logger.Warn("throttle unavailable, counting locally", "err", err)
-		count, resetIn, err = a.LocalThrottle.Failures(ctx, key)
-		if err != nil {
-			return err
+		th = a.LocalThrottle
+		if ok, resetIn, err = th.Reserve(ctx, key, limit, window); err != nil {
+			return nil, err
 		}
 	}
-	if count >= limit {
-		return &RateLimitedError{RetryAfter: max(resetIn, time.Second)}
+	if !ok {
+		return nil, &RateLimitedError{RetryAfter: max(resetIn, time.Second)}
 	}
-	return nil
+	return th, nil
 }
 
-func (a *App) addFailure(ctx context.Context, key string) {
-	if err := a.Throttle.AddFailure(ctx, key, a.settings.SignInWindow); err != nil {
-		a.Logger.Warn("throttle unavailable, counting locally", "err", err)
-		_ = a.LocalThrottle.AddFailure(ctx, key, a.settings.SignInWindow)
+// release gives back an attempt that turned out not to count.
+func (a *App) release(ctx context.Context, th ports.Throttle, key string) {
+	if err := th.Release(ctx, key); err != nil {
+		a.Logger.Warn("throttle unavailable, attempt not released", "key", key, "err", err)
 	}
 }
 

@@ -21,6 +21,9 @@ type Settings struct {
 	SignInAccountLimit int
 	SignInAddressLimit int
 	SignInWindow       time.Duration
+	// Sign-ups allowed per client address in a window, whatever their outcome.
+	SignUpAddressLimit int
+	SignUpWindow       time.Duration
 }
 
 // DefaultSettings are those of SPEC.md.
@@ -31,6 +34,8 @@ func DefaultSettings() Settings {
 		SignInAccountLimit: 10,
 		SignInAddressLimit: 100,
 		SignInWindow:       15 * time.Minute,
+		SignUpAddressLimit: 20,
+		SignUpWindow:       time.Hour,
 	}
 }
 
@@ -42,7 +47,8 @@ type Deps struct {
 	Tokens   ports.Tokens
 	Hasher   ports.PasswordHasher
 	Images   ports.ImageChecker
-	// Throttle counts failed sign-ins (Redis); LocalThrottle stands in while it is unreachable.
+	// Throttle counts failed sign-ins and sign-ups (Redis); LocalThrottle stands in while it is
+	// unreachable.
 	Throttle      ports.Throttle
 	LocalThrottle ports.Throttle
 	Raids         ports.RaidStore

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,13 +43,30 @@ func (c *fakeClock) Advance(d time.Duration) {
 // brokenThrottle is Redis while it is down.
 type brokenThrottle struct{}
 
-func (brokenThrottle) Failures(context.Context, string) (int, time.Duration, error) {
+func (brokenThrottle) Reserve(context.Context, string, int, time.Duration) (bool, time.Duration, error) {
+	return false, 0, ports.ErrUnavailable
+}
+func (brokenThrottle) Release(context.Context, string) error { return ports.ErrUnavailable }
+func (brokenThrottle) Count(context.Context, string) (int, time.Duration, error) {
 	return 0, 0, ports.ErrUnavailable
 }
-func (brokenThrottle) AddFailure(context.Context, string, time.Duration) error {
-	return ports.ErrUnavailable
-}
 func (brokenThrottle) Reset(context.Context, string) error { return ports.ErrUnavailable }
+
+// countingHasher counts the hashes made and checked, the costly steps a throttle must guard.
+type countingHasher struct {
+	ports.PasswordHasher
+	hashes, verifies atomic.Int64
+}
+
+func (h *countingHasher) Hash(password string) (string, error) {
+	h.hashes.Add(1)
+	return h.PasswordHasher.Hash(password)
+}
+
+func (h *countingHasher) Verify(password, hash string) (bool, error) {
+	h.verifies.Add(1)
+	return h.PasswordHasher.Verify(password, hash)
+}
 
 // staticBoss is a boss data source the test can change.
 type staticBoss struct {
@@ -58,20 +77,24 @@ type staticBoss struct {
 func (s *staticBoss) LoadBossData(context.Context) (raids.BossData, error) { return s.data, s.err }
 
 type world struct {
-	app   *app.App
-	clock *fakeClock
-	store *memory.Store
-	board *memory.Leaderboard
-	boss  *staticBoss
+	app    *app.App
+	hasher *countingHasher
+	// addresses counts the client addresses handed out by newAddress.
+	addresses atomic.Int64
+	clock     *fakeClock
+	store     *memory.Store
+	board     *memory.Leaderboard
+	boss      *staticBoss
 }
 
 func newWorld(t *testing.T, throttle ports.Throttle) *world {
 	t.Helper()
 	clock := &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	hasher, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	argon, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hasher := &countingHasher{PasswordHasher: argon}
 	tokens, err := jwt.New(jwt.DeriveKey([]byte("a test secret that is long enough"), jwt.TokensPurpose))
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +102,11 @@ func newWorld(t *testing.T, throttle ports.Throttle) *world {
 	if throttle == nil {
 		throttle = memory.NewThrottle(clock)
 	}
-	w := &world{clock: clock, store: memory.NewStore(clock), board: memory.NewLeaderboard()}
+	w := &world{clock: clock, hasher: hasher, store: memory.NewStore(clock), board: memory.NewLeaderboard()}
 	w.boss = &staticBoss{data: raids.DefaultBossData()}
 	w.app, err = app.New(app.Deps{
 		Clock: clock, Users: w.store, Sessions: w.store, Tokens: tokens, Hasher: hasher,
-		Images: images.Checker{}, Throttle: throttle, LocalThrottle: memory.NewThrottle(clock),
+		Images: images.New(), Throttle: throttle, LocalThrottle: memory.NewThrottle(clock),
 		Raids: w.store, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
 		BossSource: w.boss,
 	}, app.DefaultSettings(), raids.DefaultBossData())
@@ -98,12 +121,19 @@ func newWorld(t *testing.T, throttle ports.Throttle) *world {
 
 const password = "Passw0rd!"
 
+// newAddress is a client address of its own, so the players a test needs are not limited
+// by the sign-up throttle.
+func (w *world) newAddress() string {
+	n := w.addresses.Add(1)
+	return fmt.Sprintf("198.18.%d.%d", n/256, n%256)
+}
+
 func (w *world) signUp(t *testing.T, nickname string) (app.Player, app.TokenPair) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email: nickname + "@example.com", Nickname: nickname, Password: password,
-	}})
+	}}, w.newAddress())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +153,7 @@ func TestSignUpReportsEveryFieldAndTheImage(t *testing.T) {
 	_, err := w.app.SignUp(context.Background(), app.SignUpInput{
 		SignUpForm:   users.SignUpForm{Email: "nope", Nickname: "x", Password: "weak", Phone: "12"},
 		ProfileImage: []byte("GIF89a not a png"),
-	})
+	}, "192.0.2.1")
 	ve, ok := errors.AsType[*app.ValidationError](err)
 	if !ok {
 		t.Fatalf("err = %v, want a ValidationError", err)
@@ -148,7 +178,7 @@ func TestSignUpStoresAVerifiedImageAndRefusesDuplicates(t *testing.T) {
 	u, err := w.app.SignUp(ctx, app.SignUpInput{
 		SignUpForm:   users.SignUpForm{Email: "Hero@Example.com", Nickname: "용사", Password: password},
 		ProfileImage: buf.Bytes(),
-	})
+	}, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,16 +189,16 @@ func TestSignUpStoresAVerifiedImageAndRefusesDuplicates(t *testing.T) {
 	if err != nil || img.ContentType != "image/png" {
 		t.Fatalf("image = %v, %v", img.ContentType, err)
 	}
-	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "HERO@example.com", Nickname: "other", Password: password}})
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "HERO@example.com", Nickname: "other", Password: password}}, "192.0.2.1")
 	if !errors.Is(err, users.ErrEmailTaken) {
 		t.Fatalf("same email in another case: %v", err)
 	}
-	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "x@example.com", Nickname: "용사", Password: password}})
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "x@example.com", Nickname: "용사", Password: password}}, "192.0.2.1")
 	if !errors.Is(err, users.ErrNicknameTaken) {
 		t.Fatalf("same nickname: %v", err)
 	}
 	big := make([]byte, users.MaxProfileImageBytes+1)
-	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "y@example.com", Nickname: "big", Password: password}, ProfileImage: big})
+	_, err = w.app.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: "y@example.com", Nickname: "big", Password: password}, ProfileImage: big}, "192.0.2.1")
 	if ve, ok := errors.AsType[*app.ValidationError](err); !ok || ve.Fields["profile_image"] == "" {
 		t.Fatalf("oversized image: %v", err)
 	}

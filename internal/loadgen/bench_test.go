@@ -84,7 +84,7 @@ func coldApp(b *testing.B, st *testenv.Stack) *app.App {
 	sys := clock.System{}
 	a, err := app.New(app.Deps{
 		Clock: sys, Users: postgres.NewUsers(st.DB), Sessions: postgres.NewSessions(st.DB),
-		Tokens: tokens, Hasher: hasher, Images: images.Checker{},
+		Tokens: tokens, Hasher: hasher, Images: images.New(),
 		Throttle: redis.NewThrottle(st.Redis), LocalThrottle: memory.NewThrottle(sys),
 		Raids: postgres.NewRaids(st.DB), Admin: postgres.NewAdmin(st.DB),
 		Leaderboard: redis.NewLeaderboard(st.Redis), Totals: postgres.NewTotals(st.DB),

@@ -3,6 +3,10 @@ package testenv_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +33,7 @@ func signUp(t *testing.T, st *testenv.Stack, nickname string) (app.Player, app.T
 	ctx := context.Background()
 	if _, err := st.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email: nickname + "@example.com", Nickname: nickname, Password: "Passw0rd!",
-	}}); err != nil {
+	}}, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	pair, err := st.App.SignIn(ctx, nickname+"@example.com", "Passw0rd!", "192.0.2.1")
@@ -172,4 +176,43 @@ func TestACachedBusyRaidNeverOutlivesItsEnd(t *testing.T) {
 		_, err := b.App.EnterRaid(ctx, bob, 0)
 		return err == nil
 	})
+}
+
+// Guesses spread over two instances at the same moment: the failure is reserved in the
+// shared Redis before any password is checked, so only the limit is ever checked.
+func TestSimultaneousWrongPasswordsOnTwoInstancesCheckAtMostTheLimit(t *testing.T) {
+	a, b := twoInstances(t)
+	signUp(t, a, "target")
+	limit := a.App.Settings().SignInAccountLimit
+	body := `{"email":"target@example.com","password":"Wrong-pass1!"}`
+	statuses := make(chan int, 40)
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range 40 {
+		wg.Go(func() {
+			url := []string{a.URL, b.URL}[i%2] + "/api/users/signin"
+			start.Wait()
+			res, err := http.Post(url, "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+			statuses <- res.StatusCode
+		})
+	}
+	start.Done()
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	want := map[int]int{http.StatusUnauthorized: limit, http.StatusTooManyRequests: 40 - limit}
+	if !maps.Equal(got, want) {
+		t.Fatalf("40 simultaneous wrong passwords over two instances: statuses %v, want %v", got, want)
+	}
 }

@@ -64,7 +64,7 @@ type StackOptions struct {
 	RedisDB int
 	// BossData replaces the built-in boss raid data (e.g. a 2-second limit).
 	BossData *raids.BossData
-	// Settings replace app.DefaultSettings.
+	// Settings replace app.DefaultSettings; without them the sign-up limit is lifted.
 	Settings *app.Settings
 	// SweepInterval runs the sweeper; 0 leaves it off so reads must judge deadlines themselves.
 	SweepInterval time.Duration
@@ -133,6 +133,8 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		boss = *opts.BossData
 	}
 	settings := app.DefaultSettings()
+	// Tests sign many players up from one loopback address; those of the limit set Settings.
+	settings.SignUpAddressLimit = 1_000_000
 	if opts.Settings != nil {
 		settings = *opts.Settings
 	}
@@ -156,7 +158,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		Sessions:      postgres.NewSessions(db),
 		Tokens:        tokens,
 		Hasher:        hasher,
-		Images:        images.Checker{},
+		Images:        images.New(),
 		Throttle:      redis.NewThrottle(rdb),
 		LocalThrottle: memory.NewThrottle(sys),
 		Raids:         postgres.NewRaids(db),

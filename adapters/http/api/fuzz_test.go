@@ -65,7 +65,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		f.Fatal(err)
 	}
 	a, err := app.New(app.Deps{
-		Clock: sys, Users: store, Sessions: store, Tokens: tokens, Hasher: hasher, Images: images.Checker{},
+		Clock: sys, Users: store, Sessions: store, Tokens: tokens, Hasher: hasher, Images: images.New(),
 		Throttle: memory.NewThrottle(sys), LocalThrottle: memory.NewThrottle(sys),
 		Raids: store, Admin: store, Leaderboard: memory.NewLeaderboard(), Totals: store,
 		Events: memory.NewEvents(), BossSource: bossdata.New("", nil),
@@ -81,7 +81,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	for _, nick := range []string{"alice", "bob"} {
 		if _, err := a.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 			Email: nick + "@example.com", Nickname: nick, Password: "Passw0rd!",
-		}}); err != nil {
+		}}, "192.0.2.1"); err != nil {
 			f.Fatal(err)
 		}
 		pair, err := a.SignIn(ctx, nick+"@example.com", "Passw0rd!", "192.0.2.1")

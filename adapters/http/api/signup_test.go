@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/internal/testenv"
 )
 
@@ -357,6 +358,7 @@ func TestSignUpMultipart(t *testing.T) {
 		{"truncated png", upload{"avatar.png", "image/png", pngImage(t, 64, 64, true)[:500]}},
 		{"png header only", upload{"avatar.png", "image/png", []byte("\x89PNG\r\n\x1a\n")}},
 		{"over 1 MiB", upload{"big.png", "image/png", big}},
+		{"wider than an avatar may be", upload{"wide.png", "image/png", pngImage(t, 2049, 1, false)}},
 	}
 	for i, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
@@ -500,5 +502,26 @@ func TestSignUpRace(t *testing.T) {
 				t.Fatalf("%d of %d simultaneous sign-ups with one %s succeeded", created, n, clash)
 			}
 		})
+	}
+}
+
+// Sign-ups are limited per client address whatever their outcome; beyond, 429 and nothing is stored.
+func TestSignUpThrottleAddress(t *testing.T) {
+	s := app.DefaultSettings()
+	s.SignUpAddressLimit = 3
+	e := newEnv(t, testenv.StackOptions{Settings: &s})
+	form := func(n int) map[string]string {
+		return map[string]string{"email": fmt.Sprintf("new%d@example.com", n), "nickname": fmt.Sprintf("New%d", n), "password": "Signup_pass1!"}
+	}
+	e.expect(signUpJSON(e, form(1)), http.StatusCreated)
+	e.problem(signUpJSON(e, form(1)), http.StatusConflict, "email_taken") // counts too
+	e.expect(signUpJSON(e, form(2)), http.StatusCreated)
+	users := countRows(t, e, "users")
+	if wait := retryAfter(e, signUpJSON(e, form(3))); wait > s.SignUpWindow || wait < s.SignUpWindow-time.Minute {
+		t.Fatalf("Retry-After %v, want about the %v window", wait, s.SignUpWindow)
+	}
+	retryAfter(e, signUpMultipart(e, form(4), &upload{"a.png", "image/png", pngImage(t, 8, 8, false)}))
+	if got := countRows(t, e, "users"); got != users {
+		t.Fatalf("refused sign-ups stored players: %d → %d", users, got)
 	}
 }

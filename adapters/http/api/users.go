@@ -47,7 +47,7 @@ func (api *API) signUp(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, err)
 		return
 	}
-	u, err := api.app.SignUp(r.Context(), in)
+	u, err := api.app.SignUp(r.Context(), in, ClientAddr(r))
 	if err != nil {
 		api.fail(w, r, err)
 		return

@@ -46,7 +46,7 @@ func newFixture(t *testing.T, secure bool) *fixture {
 	t.Cleanup(f.sessions.Close)
 	u, err := st.App.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email: "ses@example.com", Nickname: "ses", Password: "Raid_pass1!",
-	}})
+	}}, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}

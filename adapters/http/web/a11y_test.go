@@ -95,7 +95,7 @@ func TestBrowserAccessibilityInBothLanguages(t *testing.T) {
 	s := newSite(t, siteOptions{admin: true})
 	ctx := context.Background()
 	signUp := func(nickname, email string) app.Player {
-		u, err := s.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: email, Nickname: nickname, Password: "Raid_pass1!"}})
+		u, err := s.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: email, Nickname: nickname, Password: "Raid_pass1!"}}, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -43,7 +43,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	form := partial.SignUpForm{Email: in.Email, Nickname: in.Nickname, Phone: in.Phone}
 	if err == nil {
 		var u users.User
-		u, err = web.app.SignUp(r.Context(), in)
+		u, err = web.app.SignUp(r.Context(), in, api.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.fail(w, r, app.Player{}, err)

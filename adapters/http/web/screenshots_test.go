@@ -61,7 +61,7 @@ func TestScreenshots(t *testing.T) {
 		emails[name] = fmt.Sprintf("hero%d@example.com", i+1)
 		u, err := s.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 			Email: emails[name], Nickname: name, Password: "Raid_pass1!",
-		}})
+		}}, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
