@@ -44,6 +44,9 @@ const redisDB = 8
 // signInLimit is low so a test can reach the throttle quickly.
 const signInLimit = 3
 
+// signUpLimit is the valid sign-ups the walk below makes before it meets the throttle.
+const signUpLimit = 5
+
 func TestMain(m *testing.M) {
 	// The documentation page's files are plain text as far as validation goes.
 	for _, ct := range []string{"text/html", "text/css", "text/javascript"} {
@@ -57,7 +60,7 @@ func TestMain(m *testing.M) {
 func newStack(t *testing.T) *testenv.Stack {
 	t.Helper()
 	settings := app.DefaultSettings()
-	settings.SignInAccountLimit = signInLimit
+	settings.SignInAccountLimit, settings.SignUpAddressLimit = signInLimit, signUpLimit
 	m := metrics.New()
 	return testenv.NewStack(t, testenv.StackOptions{
 		RedisDB: redisDB, Settings: &settings, Metrics: m, Observe: m.Observe,
@@ -405,6 +408,7 @@ func TestRealResponsesMatchTheDocument(t *testing.T) {
 	post(signUp, "", `{"email":`, 400)
 	post(signUp, "", tooLarge, 413)
 	x.do(call{method: http.MethodPost, tpl: signUp, path: signUp, contentType: "text/plain", body: []byte("hi"), want: 415})
+	post(signUp, "", `{"email":"dave@example.com","nickname":"dave","password":"Passw0rd!"}`, 429) // the sixth valid one
 
 	// Sign-in, including the throttle after signInLimit failures.
 	alice := tokens(t, post(signIn, "", `{"email":"Alice@Example.com","password":"Passw0rd!"}`, 200))
