@@ -20,6 +20,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/headers"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/redirect"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/i18n"
@@ -139,7 +140,7 @@ func (h *Admin) signIn(w http.ResponseWriter, r *http.Request, back string) {
 	if next == "" {
 		next = r.URL.RequestURI()
 	}
-	http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
+	http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(redirect.Local(next, r.Host)), http.StatusSeeOther)
 }
 
 // securityHeaders are the site's page headers, and no caching: admin pages show emails and

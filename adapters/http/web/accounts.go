@@ -9,6 +9,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/redirect"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/i18n"
@@ -50,7 +51,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome", i18n.Args{"Nickname": u.Nickname}))
-			redirect(w, r, "/")
+			redirectTo(w, r, "/")
 			return
 		}
 	}
@@ -117,7 +118,7 @@ func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, p, err)
 		return
 	}
-	next := safeNext(r.URL.Query().Get("next"))
+	next := redirect.Local(r.URL.Query().Get("next"), r.Host)
 	if signedIn {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -135,7 +136,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "HX-Request")
 	email := strings.TrimSpace(r.PostFormValue(users.FieldEmail))
 	password := r.PostFormValue(users.FieldPassword)
-	next := safeNext(r.PostFormValue("next"))
+	next := redirect.Local(r.PostFormValue("next"), r.Host)
 	form := partial.SignInForm{Email: email, Errors: map[string]string{}}
 	if next != "/" {
 		form.Next = next
@@ -156,7 +157,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome_back", i18n.Args{"Nickname": u.Nickname}))
-			redirect(w, r, next)
+			redirectTo(w, r, next)
 			return
 		}
 		prob := problem.From(err)
@@ -204,5 +205,5 @@ func (web *Web) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.flash(r, "info", i18n.T(r.Context(), "flash.signed_out"))
-	redirect(w, r, "/")
+	redirectTo(w, r, "/")
 }

@@ -31,7 +31,7 @@ func (web *Web) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.refuseEntry(w, r, p, err)
 		return
 	}
-	redirect(w, r, raidPath(rd.ID))
+	redirectTo(w, r, raidPath(rd.ID))
 }
 
 // refuseEntry says why the player could not enter: in the lobby's enter panel for htmx, as a
@@ -42,7 +42,7 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 	switch busy, isBusy := errors.AsType[*raids.BusyError](err); {
 	case isBusy && busy.UserID == p.ID:
 		web.flash(r, "info", i18n.T(r.Context(), "flash.already_inside"))
-		redirect(w, r, raidPath(busy.RaidID))
+		redirectTo(w, r, raidPath(busy.RaidID))
 		return
 	case isBusy:
 		message = i18n.T(r.Context(), "enter.busy")

@@ -23,6 +23,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/lang"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/redirect"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/i18n"
@@ -156,9 +157,9 @@ func (web *Web) render(w http.ResponseWriter, r *http.Request, status int, c tem
 	_, _ = w.Write(buf.Bytes())
 }
 
-// redirect sends the browser on after a POST: 303 for plain forms, HX-Redirect for htmx (which
+// redirectTo sends the browser on after a POST: 303 for plain forms, HX-Redirect for htmx (which
 // would otherwise follow a 303 itself and swap the whole next page into a fragment).
-func redirect(w http.ResponseWriter, r *http.Request, to string) {
+func redirectTo(w http.ResponseWriter, r *http.Request, to string) {
 	if isHTMX(r) {
 		w.Header().Set("HX-Redirect", to)
 		w.WriteHeader(http.StatusNoContent)
@@ -206,13 +207,10 @@ func requireSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	next := r.URL.RequestURI()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		next = "/"
-		if cur := r.Header.Get("HX-Current-URL"); cur != "" {
-			if u, err := url.Parse(cur); err == nil {
-				next = safeNext(u.RequestURI())
-			}
-		}
+		// After a form, back to the page the form was on (htmx names it), else the lobby.
+		next = r.Header.Get("HX-Current-URL")
 	}
+	next = redirect.Local(next, r.Host)
 	to := "/signin"
 	if next != "/" {
 		to += "?next=" + url.QueryEscape(next)
@@ -223,15 +221,6 @@ func requireSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// safeNext keeps a post-sign-in destination on this site.
-func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
-		strings.ContainsAny(next, "\r\n") {
-		return "/"
-	}
-	return next
 }
 
 // fail answers err with a friendly page, from the one error table. Unauthenticated visitors
