@@ -46,7 +46,8 @@ type Config struct {
 	TrustProxy bool
 	// FrontDoors are added after the API, in order.
 	FrontDoors []FrontDoor
-	// Observe wraps every request (metrics); nil adds nothing.
+	// Observe wraps every request (metrics) with its route template, "" when no route
+	// matched; nil adds nothing.
 	Observe func(route string, next http.Handler) http.Handler
 }
 
@@ -80,11 +81,7 @@ func New(cfg Config) *Server {
 	}
 	var h http.Handler = s.router
 	if cfg.Observe != nil {
-		s.router.Use(func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				cfg.Observe(routeName(r), next).ServeHTTP(w, r)
-			})
-		})
+		h = s.observe(h)
 	}
 	h = lang.Middleware(h)
 	h = s.recoverPanics(h)
@@ -137,14 +134,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// routeName is the route's path template, so metrics do not explode with ids and nicknames.
-func routeName(r *http.Request) string {
-	if route := mux.CurrentRoute(r); route != nil {
-		if tpl, err := route.GetPathTemplate(); err == nil {
-			return tpl
+// observe hands every request to cfg.Observe with its route's path template, so ids and
+// nicknames never become labels; a request no route matches (an unknown path, an invented
+// method) is observed under "", whatever handler answers it.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var match mux.RouteMatch
+		route := ""
+		if s.router.Match(r, &match) && match.MatchErr == nil && match.Route != nil {
+			if tpl, err := match.Route.GetPathTemplate(); err == nil {
+				route = tpl
+			}
 		}
-	}
-	return "other"
+		s.cfg.Observe(route, next).ServeHTTP(w, r)
+	})
 }
 
 type requestIDKey struct{}

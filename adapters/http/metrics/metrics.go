@@ -23,6 +23,9 @@ const Path = "/metrics"
 
 const namespace = "bossraid"
 
+// RouteUnmatched is the route label of every request no route matched (404s, wrong methods).
+const RouteUnmatched = "unmatched"
+
 // Metrics is one instance's registry and the instruments in it. It implements
 // ports.GameMetrics for the use cases and is a front door serving Path.
 type Metrics struct {
@@ -120,10 +123,30 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Observe is the server's per-request hook: route is the matched path template, so ids and
-// nicknames never become labels.
+// knownMethods are the methods that get a label of their own; any other is "other", so a
+// client inventing methods cannot add series.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+// Observe is the server's per-request hook: route is the matched path template (so ids and
+// nicknames never become labels), "" for a request no route matched, which is labelled
+// RouteUnmatched. Methods outside the standard ones are labelled "other".
 func (m *Metrics) Observe(route string, next http.Handler) http.Handler {
+	if route == "" {
+		route = RouteUnmatched
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := methodLabel(r.Method)
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
 		rec := &statusWriter{ResponseWriter: w}
@@ -132,14 +155,14 @@ func (m *Metrics) Observe(route string, next http.Handler) http.Handler {
 			took := time.Since(start).Seconds()
 			if v := recover(); v != nil {
 				// The server's recovery further out answers 500; count it so, then pass it on.
-				m.requestDuration.WithLabelValues(route, r.Method, "500").Observe(took)
+				m.requestDuration.WithLabelValues(route, method, "500").Observe(took)
 				panic(v)
 			}
 			code := rec.status
 			if code == 0 {
 				code = http.StatusOK // a handler that writes nothing answers 200
 			}
-			m.requestDuration.WithLabelValues(route, r.Method, strconv.Itoa(code)).Observe(took)
+			m.requestDuration.WithLabelValues(route, method, strconv.Itoa(code)).Observe(took)
 		}()
 		next.ServeHTTP(rec, r)
 	})
