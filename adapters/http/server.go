@@ -18,6 +18,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/lang"
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
@@ -84,6 +85,7 @@ func New(cfg Config) *Server {
 		h = s.observe(h)
 	}
 	h = lang.Middleware(h)
+	h = limits.Bodies(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	if cfg.TrustProxy {
@@ -95,6 +97,31 @@ func New(cfg Config) *Server {
 
 // Router exposes the router so tests can list every route.
 func (s *Server) Router() *mux.Router { return s.router }
+
+// Route is one method on one path template of the server.
+type Route struct {
+	Method, Template string
+}
+
+// Routes lists every method and path template the router serves, for tests that try them all.
+func (s *Server) Routes() []Route {
+	var routes []Route
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			return nil
+		}
+		for _, m := range methods {
+			routes = append(routes, Route{Method: m, Template: tpl})
+		}
+		return nil
+	})
+	return routes
+}
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bossraid/bossraid/adapters/http/headers"
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
@@ -114,7 +115,22 @@ func (h *Admin) page(next adminHandler) http.Handler {
 // action wraps a form action like a page, cross-origin requests refused first; a visitor
 // signs in and comes back to back, the page the form is on.
 func (h *Admin) action(next adminHandler, back string) http.Handler {
-	return securityHeaders(h.cop.Handler(h.sessions.LoadAndSave(h.authorize(next, back))))
+	return securityHeaders(h.cop.Handler(h.sessions.LoadAndSave(h.readForm(h.authorize(next, back)))))
+}
+
+// readForm reads an action's form within the site's limits (413 beyond them) before anything
+// else looks at the request.
+func (h *Admin) readForm(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := limits.ReadForm(r); err != nil {
+			h.fail(w, r, app.Player{}, err)
+			return
+		}
+		if r.MultipartForm != nil {
+			defer func() { _ = r.MultipartForm.RemoveAll() }()
+		}
+		next(w, r)
+	}
 }
 
 // authorize lets admins through: visitors go to sign in, other players get 403.
@@ -222,6 +238,8 @@ func errorText(ctx context.Context, p problem.Problem) (title, message string) {
 		key = "error.admin_404"
 	case http.StatusBadRequest:
 		return i18n.T(ctx, "error.400.title"), i18n.From(ctx).Detail(p.Detail)
+	case http.StatusRequestEntityTooLarge:
+		key = "error.413"
 	case http.StatusServiceUnavailable:
 		key = "error.503"
 	}

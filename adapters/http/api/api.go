@@ -17,14 +17,15 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
 )
 
-// Request body limits of SPEC.md §2.
+// Request body limits of SPEC.md §2 (the server caps every body at these before any handler).
 const (
-	MaxJSONBody      = 64 << 10
-	MaxMultipartBody = 2 << 20
+	MaxJSONBody      = limits.MaxJSON
+	MaxMultipartBody = limits.MaxMultipart
 )
 
 // API serves /api.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
@@ -74,11 +75,9 @@ func readSignUp(w http.ResponseWriter, r *http.Request) (app.SignUpInput, error)
 		}
 		return in, nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxMultipartBody)
-	// Everything beyond the limit was refused above, so the whole form may sit in memory.
-	if err := r.ParseMultipartForm(MaxMultipartBody); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return app.SignUpInput{}, fmt.Errorf("%w: the limit is 2 MiB", problem.ErrPayloadTooLarge)
+	if err := limits.ReadForm(r); err != nil {
+		if errors.Is(err, problem.ErrPayloadTooLarge) {
+			return app.SignUpInput{}, err
 		}
 		return app.SignUpInput{}, fmt.Errorf("%w: malformed multipart body", problem.ErrUnsupportedMediaType)
 	}

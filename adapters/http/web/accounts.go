@@ -2,12 +2,12 @@ package web
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
 	"github.com/bossraid/bossraid/core/app"
@@ -20,9 +20,6 @@ import (
 
 // Forms that come back with errors answer 422 (or the table's 409 and 429); htmx swaps those in.
 const statusFormErrors = http.StatusUnprocessableEntity
-
-// fieldForm names an error about the whole form rather than one field.
-const fieldForm = "form"
 
 func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
 	p, signedIn, err := web.viewer(r)
@@ -40,7 +37,7 @@ func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
 // signUp registers a player from the form (multipart, for the avatar) and signs them in.
 func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "HX-Request")
-	in, err := readSignUpForm(w, r)
+	in, err := readSignUpForm(r)
 	form := partial.SignUpForm{Email: in.Email, Nickname: in.Nickname, Phone: in.Phone}
 	if err == nil {
 		var u users.User
@@ -56,15 +53,12 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	prob := problem.From(err)
-	if len(prob.Fields) == 0 && prob.Status != http.StatusRequestEntityTooLarge {
+	if len(prob.Fields) == 0 {
 		web.fail(w, r, app.Player{}, err)
 		return
 	}
 	form.Errors = prob.Fields
-	form.FormError = form.Errors[fieldForm]
-	if prob.Status == http.StatusRequestEntityTooLarge {
-		form.Errors = map[string]string{users.FieldProfileImage: "The upload is too large: the whole form may be at most 2 MiB."}
-	}
+	form.FormError = form.Errors[limits.FieldForm]
 	if form.FormError == "" && form.Errors[users.FieldProfileImage] == "" && in.ProfileImage != nil {
 		form.FormError = "Please choose your avatar again: files are not kept when the form has errors."
 	}
@@ -79,22 +73,9 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	web.render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.meta(r, app.Player{}, i18n.T(r.Context(), "account.signup"), layout.NavAccount), Form: form}))
 }
 
-// readSignUpForm reads the sign-up fields; the avatar comes with multipart forms only.
-func readSignUpForm(w http.ResponseWriter, r *http.Request) (app.SignUpInput, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, api.MaxMultipartBody)
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var err error
-	if mediaType == "multipart/form-data" {
-		err = r.ParseMultipartForm(api.MaxMultipartBody)
-	} else {
-		err = r.ParseForm()
-	}
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return app.SignUpInput{}, problem.ErrPayloadTooLarge
-	}
-	if err != nil {
-		return app.SignUpInput{}, app.Invalid(fieldForm, "The form could not be read. Please try again.")
-	}
+// readSignUpForm reads the sign-up fields (the page wrapper has parsed the form within its
+// limits); the avatar comes with multipart forms only.
+func readSignUpForm(r *http.Request) (app.SignUpInput, error) {
 	in := app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email:    strings.TrimSpace(r.PostForm.Get(users.FieldEmail)),
 		Nickname: strings.TrimSpace(r.PostForm.Get(users.FieldNickname)),
@@ -102,7 +83,6 @@ func readSignUpForm(w http.ResponseWriter, r *http.Request) (app.SignUpInput, er
 		Phone:    strings.TrimSpace(r.PostForm.Get(users.FieldPhone)),
 	}}
 	if r.MultipartForm != nil {
-		defer func() { _ = r.MultipartForm.RemoveAll() }()
 		image, err := api.ReadProfileImage(r)
 		if err != nil {
 			return in, err

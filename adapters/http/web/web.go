@@ -21,6 +21,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/http/headers"
 	"github.com/bossraid/bossraid/adapters/http/lang"
+	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
@@ -131,9 +132,24 @@ func (web *Web) signedIn(h func(http.ResponseWriter, *http.Request, app.Player))
 }
 
 // page wraps every page and form handler: security headers, cross-origin protection of
-// state-changing methods (safe methods pass), then the session.
+// state-changing methods (safe methods pass), the session, then the form read within its
+// limits (413 beyond them) before the handler sees it.
 func (web *Web) page(h http.HandlerFunc) http.Handler {
-	return headers.Page(web.cop.Handler(web.sessions.LoadAndSave(h)))
+	return headers.Page(web.cop.Handler(web.sessions.LoadAndSave(web.readForm(h))))
+}
+
+func (web *Web) readForm(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := limits.ReadForm(r); err != nil {
+			p, _, _ := web.viewer(r)
+			web.fail(w, r, p, err)
+			return
+		}
+		if r.MultipartForm != nil {
+			defer func() { _ = r.MultipartForm.RemoveAll() }()
+		}
+		h(w, r)
+	}
 }
 
 // isHTMX reports whether htmx sent the request (and so wants a fragment).
@@ -248,7 +264,7 @@ func (web *Web) errorPage(w http.ResponseWriter, r *http.Request, p app.Player, 
 // errorText is the title and message of an error page, in the request's language.
 func errorText(ctx context.Context, p problem.Problem) (title, message string) {
 	switch p.Status {
-	case http.StatusNotFound, http.StatusForbidden, http.StatusMethodNotAllowed,
+	case http.StatusNotFound, http.StatusForbidden, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge,
 		http.StatusServiceUnavailable, http.StatusInternalServerError:
 		key := "error." + strconv.Itoa(p.Status)
 		return i18n.T(ctx, key+".title"), i18n.T(ctx, key+".text")
