@@ -8,8 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/clientip"
 	"github.com/bossraid/bossraid/adapters/http/lang"
 	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
@@ -43,8 +44,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Checks are pinged by /readyz.
 	Checks []Check
-	// TrustProxy takes the client address from X-Forwarded-For (set it only behind a proxy).
+	// TrustProxy takes the client address from X-Forwarded-For (set it only behind a proxy):
+	// the right-most address that is not in TrustedProxies.
 	TrustProxy bool
+	// TrustedProxies are our proxies' networks; nil means clientip.DefaultTrustedProxies.
+	TrustedProxies []netip.Prefix
 	// FrontDoors are added after the API, in order.
 	FrontDoors []FrontDoor
 	// Observe wraps every request (metrics) with its route template, "" when no route
@@ -89,10 +93,45 @@ func New(cfg Config) *Server {
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	if cfg.TrustProxy {
-		h = forwardedClient(h)
+		trusted := cfg.TrustedProxies
+		if trusted == nil {
+			trusted, _ = clientip.ParsePrefixes(clientip.DefaultTrustedProxies)
+		}
+		h = clientip.Forwarded(trusted, h)
 	}
 	s.handler = h
 	return s
+}
+
+// Connection limits of HTTPServer. Streaming routes (the live lobby, the CSV export) move their
+// own deadlines on as they write, with http.ResponseController.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// DefaultWriteTimeout is how long a response other than a stream may take to be written, so a
+// client that stops reading (of an avatar, a page) cannot hold its connection for ever.
+const DefaultWriteTimeout = 30 * time.Second
+
+// HTTPServer is the http.Server to run s with: bounded header and body reads, a write deadline
+// for every response (writeTimeout, 0 for DefaultWriteTimeout), idle keep-alives closed.
+func (s *Server) HTTPServer(addr string, writeTimeout time.Duration) *http.Server {
+	if writeTimeout <= 0 {
+		writeTimeout = DefaultWriteTimeout
+	}
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // Router exposes the router so tests can list every route.
@@ -261,19 +300,6 @@ type panicError struct{}
 func (panicError) Error() string { return "handler panicked" }
 
 var errPanic = panicError{}
-
-// forwardedClient takes the client address from the last hop a trusted proxy added.
-func forwardedClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			hops := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
-				r.RemoteAddr = net.JoinHostPort(ip.String(), "0")
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // WithRequestID makes every log line written with a request's context carry its request id.
 func WithRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bossraid/bossraid/adapters/http/clientip"
 	"github.com/bossraid/bossraid/adapters/postgres"
 )
 
@@ -28,6 +30,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	CookieSecure    bool
 	TrustProxy      bool
+	TrustedProxies  []netip.Prefix
+	LiveStreamsMax  int
+	WriteTimeout    time.Duration
 	SweepInterval   time.Duration
 	ShutdownTimeout time.Duration
 	ShutdownDelay   time.Duration
@@ -60,6 +65,9 @@ func Settings() []Setting {
 		{"SESSION_LIFETIME", "168h", "lifetime of web sessions"},
 		{"COOKIE_SECURE", "true in production", "mark session cookies Secure (serve behind TLS)"},
 		{"TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind your proxy)"},
+		{"TRUSTED_PROXIES", "loopback and private networks", "with TRUST_PROXY, the CIDRs of your proxies: the client is the right-most X-Forwarded-For address outside them"},
+		{"LIVE_STREAMS_MAX", "10000", "live-lobby streams one instance holds open; beyond it 503 and the page polls instead"},
+		{"HTTP_WRITE_TIMEOUT", "30s", "longest a response (not a live stream) may take to be written to a slow client"},
 		{"SWEEP_INTERVAL", "1s", "how often expired raids are recorded as failed (0 disables; reads never depend on it)"},
 		{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
 		{"SHUTDOWN_DELAY", "0s", "on SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)"},
@@ -129,6 +137,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.DBTimeout = duration("DB_TIMEOUT", "2s", 100*time.Millisecond)
 	c.CookieSecure = parseBool("COOKIE_SECURE", get("COOKIE_SECURE", strconv.FormatBool(c.Env == "production")), &errs)
 	c.TrustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY", "false"), &errs)
+	c.WriteTimeout = duration("HTTP_WRITE_TIMEOUT", "30s", time.Second)
+	trusted, err := clientip.ParsePrefixes(get("TRUSTED_PROXIES", clientip.DefaultTrustedProxies))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+	}
+	c.TrustedProxies = trusted
+	streams, err := strconv.Atoi(get("LIVE_STREAMS_MAX", "10000"))
+	if err != nil || streams < 1 || streams > 1_000_000 {
+		errs = append(errs, fmt.Errorf("LIVE_STREAMS_MAX=%q: want a number from 1 to 1000000", getenv("LIVE_STREAMS_MAX")))
+	}
+	c.LiveStreamsMax = streams
 	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "20"))
 	if err != nil || maxConns < 2 || maxConns > 500 {
 		errs = append(errs, fmt.Errorf("DB_MAX_CONNS=%q: want a number from 2 to 500", getenv("DB_MAX_CONNS")))

@@ -37,26 +37,29 @@ func TestConfigProduction(t *testing.T) {
 
 func TestConfigReportsEveryBadValue(t *testing.T) {
 	_, err := LoadConfig(env(map[string]string{
-		"APP_ENV":          "staging",
-		"DATABASE_URL":     "mysql://x",
-		"REDIS_URL":        "http://x",
-		"HTTP_ADDR":        "8080",
-		"SECRET_KEY":       "short",
-		"LOG_LEVEL":        "loud",
-		"ACCESS_TOKEN_TTL": "10",
-		"SWEEP_INTERVAL":   "-1s",
-		"COOKIE_SECURE":    "maybe",
-		"DB_MAX_CONNS":     "1",
-		"SHUTDOWN_DELAY":   "soon",
-		"SIGNUP_LIMIT":     "0",
-		"SIGNUP_WINDOW":    "1ms",
+		"APP_ENV":            "staging",
+		"DATABASE_URL":       "mysql://x",
+		"REDIS_URL":          "http://x",
+		"HTTP_ADDR":          "8080",
+		"SECRET_KEY":         "short",
+		"LOG_LEVEL":          "loud",
+		"ACCESS_TOKEN_TTL":   "10",
+		"SWEEP_INTERVAL":     "-1s",
+		"COOKIE_SECURE":      "maybe",
+		"DB_MAX_CONNS":       "1",
+		"SHUTDOWN_DELAY":     "soon",
+		"TRUSTED_PROXIES":    "10.0.0.0/8,the-load-balancer",
+		"LIVE_STREAMS_MAX":   "0",
+		"HTTP_WRITE_TIMEOUT": "0s",
+		"SIGNUP_LIMIT":       "0",
+		"SIGNUP_WINDOW":      "1ms",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, name := range []string{"APP_ENV", "DATABASE_URL", "REDIS_URL", "HTTP_ADDR", "SECRET_KEY", "LOG_LEVEL",
 		"ACCESS_TOKEN_TTL", "SWEEP_INTERVAL", "COOKIE_SECURE", "DB_MAX_CONNS", "SHUTDOWN_DELAY",
-		"SIGNUP_LIMIT", "SIGNUP_WINDOW"} {
+		"SIGNUP_LIMIT", "SIGNUP_WINDOW", "TRUSTED_PROXIES", "LIVE_STREAMS_MAX", "HTTP_WRITE_TIMEOUT"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

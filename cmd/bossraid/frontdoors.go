@@ -12,7 +12,9 @@ import (
 // session store.
 func buildFrontDoors(d *deps, a *app.App, stopStreams <-chan struct{}) ([]httpserver.FrontDoor, error) {
 	sessions := session.New(d.db, d.cfg.SessionLifetime, d.cfg.CookieSecure)
-	pages, err := web.New(web.Config{App: a, Sessions: sessions, Logger: d.log, Stop: stopStreams})
+	pages, err := web.New(web.Config{
+		App: a, Sessions: sessions, Logger: d.log, Stop: stopStreams, MaxStreams: d.cfg.LiveStreamsMax,
+	})
 	if err != nil {
 		return nil, err
 	}

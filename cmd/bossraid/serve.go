@@ -189,27 +189,19 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	frontDoors = append([]httpserver.FrontDoor{m, apidocs.New(log)}, frontDoors...)
 	srv := httpserver.New(httpserver.Config{
-		App:        a,
-		Images:     postgres.NewImages(d.db),
-		Logger:     log,
-		TrustProxy: cfg.TrustProxy,
-		FrontDoors: frontDoors,
-		Observe:    m.Observe,
+		App:            a,
+		Images:         postgres.NewImages(d.db),
+		Logger:         log,
+		TrustProxy:     cfg.TrustProxy,
+		TrustedProxies: cfg.TrustedProxies,
+		FrontDoors:     frontDoors,
+		Observe:        m.Observe,
 		Checks: []httpserver.Check{
 			{Name: "postgres", Ping: d.db.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
 		},
 	})
-	httpSrv := &http.Server{
-		Addr:              cfg.HTTPAddr,
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// No WriteTimeout: the live lobby streams; every other handler is bounded by its
-		// database and Redis timeouts.
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	httpSrv := srv.HTTPServer(cfg.HTTPAddr, cfg.WriteTimeout)
 	var once sync.Once
 	httpSrv.RegisterOnShutdown(func() { once.Do(func() { close(stopStreams) }) })
 

@@ -188,7 +188,10 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, rdb) }},
 		},
 	})
-	st.Server = httptest.NewServer(st.HTTP)
+	// The production connection settings (timeouts included), as cmd/bossraid serves.
+	st.Server = httptest.NewUnstartedServer(st.HTTP)
+	st.Server.Config = st.HTTP.HTTPServer("", 0)
+	st.Server.Start()
 	st.URL = st.Server.URL
 
 	ctx, cancel := context.WithCancel(context.Background())

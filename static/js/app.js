@@ -1,6 +1,7 @@
 // Boss Raid's own script: countdowns to raid deadlines, a polite spoken reminder of the time
-// left, and a notice when a live update fails. Every page works without it; the server renders
-// the time left as text. Words come from the page (data-* attributes), in its language.
+// left, a notice when a live update fails, and polling for the live panels while their event
+// stream is refused (the server caps streams) or lost. Every page works without it; the server
+// renders the time left as text. Words come from the page (data-* attributes), in its language.
 (function () {
   'use strict';
 
@@ -89,7 +90,62 @@
     if (box) box.hidden = true;
   }
 
+  // What a panel says, leaving out the countdown text tick() rewrites by itself.
+  function panelKey(el) {
+    var copy = el.cloneNode(true);
+    var timers = copy.querySelectorAll('[data-deadline]');
+    for (var i = 0; i < timers.length; i++) timers[i].textContent = '';
+    return copy.innerHTML;
+  }
+
+  // While the stream is down, fetch the page itself every POLL_MS and swap in each live panel
+  // (the elements with sse-swap and an id) that changed.
+  var POLL_MS = 1000;
+  var pollTimer = null;
+  var polling = false;
+
+  function poll(root) {
+    if (polling) return;
+    polling = true;
+    fetch(window.location.href, { credentials: 'same-origin', cache: 'no-store', headers: { 'X-Live-Poll': '1' } })
+      .then(function (resp) {
+        if (!resp.ok) throw new Error('poll answered ' + resp.status);
+        return resp.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var panels = root.querySelectorAll('[sse-swap][id]');
+        for (var i = 0; i < panels.length; i++) {
+          var fresh = doc.getElementById(panels[i].id);
+          if (!fresh || panelKey(fresh) === panelKey(panels[i])) continue;
+          panels[i].innerHTML = fresh.innerHTML;
+          if (window.htmx) window.htmx.process(panels[i]);
+        }
+        root.setAttribute('data-live', 'polling');
+        tick();
+      })
+      .catch(function () { /* the next poll tries again */ })
+      .then(function () { polling = false; });
+  }
+
+  function startPolling(root) {
+    if (pollTimer) return;
+    poll(root);
+    pollTimer = setInterval(function () { poll(root); }, POLL_MS);
+  }
+
+  function stopPolling(root) {
+    if (!pollTimer) return;
+    clearInterval(pollTimer);
+    pollTimer = null;
+    root.setAttribute('data-live', 'stream');
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    // htmx's SSE extension retries a refused stream with a growing delay; until one opens,
+    // the panels are polled.
+    document.body.addEventListener('htmx:sseError', function (e) { startPolling(e.target); });
+    document.body.addEventListener('htmx:sseOpen', function (e) { stopPolling(e.target); });
     tick();
     setInterval(tick, 250);
     document.body.addEventListener('htmx:afterSwap', tick);

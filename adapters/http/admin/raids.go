@@ -279,7 +279,7 @@ func (h *Admin) exportCSV(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	out := &countingWriter{w: w}
+	out := &countingWriter{w: w, rc: http.NewResponseController(w)}
 	n, err := h.app.ExportRaidsCSV(r.Context(), p, rq.filter, rq.order, out)
 	if err == nil {
 		h.log.InfoContext(r.Context(), "raids exported", "admin", p.ID, "rows", n, "bytes", out.n)
@@ -311,13 +311,20 @@ func (h *Admin) streamFail(w http.ResponseWriter, r *http.Request, p app.Player,
 	h.errorPage(w, r, h.bareMeta(p, ""), prob)
 }
 
-// countingWriter tells whether anything reached the client yet.
+// exportWriteTimeout bounds each write of the export: a file of any length may stream, past the
+// server's overall write timeout, but never to a client that stopped reading.
+const exportWriteTimeout = 10 * time.Second
+
+// countingWriter tells whether anything reached the client yet, and moves the write deadline
+// on before each write.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w  io.Writer
+	rc *http.ResponseController
+	n  int64
 }
 
 func (c *countingWriter) Write(b []byte) (int, error) {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	n, err := c.w.Write(b)
 	c.n += int64(n)
 	return n, err

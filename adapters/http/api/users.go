@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/clientip"
 	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
@@ -158,15 +158,10 @@ func (api *API) signIn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// ClientAddr is the client's IP address (the server's middleware has already replaced
-// RemoteAddr with the forwarded address when it trusts a proxy).
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientAddr is what per-address throttles count the client by: its IPv4 address, or its
+// IPv6 /64 (the server's middleware has already put the forwarded address in RemoteAddr when
+// it trusts a proxy).
+func ClientAddr(r *http.Request) string { return clientip.Key(r) }
 
 type refreshRequest struct {
 	Refresh string `json:"refresh"`

@@ -298,3 +298,26 @@ func TestBrowserRaidThatRunsOutShowsFailed(t *testing.T) {
 	}
 	b.checkConsole()
 }
+
+// A lobby whose live stream is refused (the instance holds all it may) polls instead, and
+// still shows a change within a few seconds.
+func TestBrowserLobbyPollsWhenItsStreamIsRefused(t *testing.T) {
+	s := newSite(t, siteOptions{maxStreams: 1})
+	s.client().stream(s.URL) // takes the only slot
+	b := newBrowser(t)
+	tab := b.tab()
+	signUpInBrowser(t, tab, s.URL, newPlayer())
+	run(t, tab, 10*time.Second, "the lobby falls back to polling", chromedp.Poll[bool](
+		`document.querySelector('[data-live="polling"]') !== null`, chromedp.WithPollingTimeout(9*time.Second)))
+
+	hero := s.client()
+	p := newPlayer()
+	hero.signUp(p)
+	hero.enter(0)
+	do(t, tab, 5*time.Second, "the polled lobby shows the hero inside", chromedp.WaitVisible(sel("status-nickname")))
+	if got := run(t, tab, time.Second, "who", chromedp.Text(sel("status-nickname"))); got != p.Nickname {
+		t.Errorf("the lobby shows %q inside, want %q", got, p.Nickname)
+	}
+	// The refused stream, as Chromium and htmx log it.
+	b.checkConsole(regexp.MustCompile(`status of 503`), regexp.MustCompile(`^\[object Event\]$`))
+}

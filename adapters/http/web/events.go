@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -169,6 +171,16 @@ func (f *feed) logFailure(ctx context.Context, err error) {
 // events streams the lobby's live panels to one browser until it leaves or the server stops.
 // The session is read once, without LoadAndSave (which would hold the stream back).
 func (web *Web) events(w http.ResponseWriter, r *http.Request) {
+	if !web.streams.take() {
+		// The page falls back to polling when its stream is refused (static/js/app.js).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Retry-After", strconv.Itoa(int(streamsFullRetry/time.Second)))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "This server holds as many live streams as it can; the page polls for updates instead.\n")
+		return
+	}
+	defer web.streams.give()
 	viewer, err := web.sessions.PlayerFromRequest(r, web.app)
 	if err != nil && !errors.Is(err, app.ErrUnauthenticated) {
 		web.log.WarnContext(r.Context(), "live lobby: cannot read the session; streaming as a visitor", "err", err)
@@ -284,6 +296,26 @@ type stream struct {
 	rc   *http.ResponseController
 	sent map[string]string // event name → what was last sent
 }
+
+// streamsFullRetry is what a refused stream is told to wait before trying again.
+const streamsFullRetry = 30 * time.Second
+
+// streamSlots counts this instance's open streams against its cap.
+type streamSlots struct {
+	max  int64
+	open atomic.Int64
+}
+
+// take claims a slot, or reports that every slot is taken.
+func (s *streamSlots) take() bool {
+	if s.open.Add(1) > s.max {
+		s.open.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *streamSlots) give() { s.open.Add(-1) }
 
 // streamWriteTimeout bounds each write, so a browser that stopped reading cannot hold the
 // stream (and a goroutine) for ever; it also lifts the server's overall write deadline.

@@ -1,9 +1,18 @@
 package web_test
 
 import (
+	"bufio"
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
+
+	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/http/web"
 )
 
 // Hostile `next` values that a browser would turn into another site (it strips tabs and
@@ -61,5 +70,107 @@ func TestSignInRedirectAfterAFormStaysOnTheSite(t *testing.T) {
 		if got := res.resp.Header.Get("HX-Redirect"); got != want {
 			t.Errorf("HX-Current-URL %q: HX-Redirect %q, want %q", current, got, want)
 		}
+	}
+}
+
+// liveSite serves s's app with a web front door of its own options, through the server's own
+// http.Server settings (timeouts included), adjusted by tune.
+func liveSite(t *testing.T, s *site, cfg web.Config, tune func(*http.Server)) string {
+	t.Helper()
+	cfg.App, cfg.Sessions = s.App, s.Sessions
+	w, err := web.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpserver.New(httpserver.Config{App: s.App, FrontDoors: []httpserver.FrontDoor{w}})
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config = srv.HTTPServer("", 0)
+	if tune != nil {
+		tune(ts.Config)
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// openStream starts a live stream and returns its response (the caller closes the body).
+func openStream(t *testing.T, ctx context.Context, base string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestLiveStreamsAreCappedPerInstance(t *testing.T) {
+	s := newSite(t, siteOptions{})
+	base := liveSite(t, s, web.Config{MaxStreams: 2}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := openStream(t, ctx, base)
+	defer first.Body.Close()
+	firstCtx, closeFirst := context.WithCancel(ctx)
+	second := openStream(t, firstCtx, base)
+	for _, r := range []*http.Response{first, second} {
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("a stream within the cap: %d", r.StatusCode)
+		}
+	}
+	refused := openStream(t, ctx, base)
+	defer refused.Body.Close()
+	if refused.StatusCode != http.StatusServiceUnavailable || refused.Header.Get("Retry-After") == "" {
+		t.Fatalf("a stream past the cap: %d, Retry-After %q, want 503 with Retry-After", refused.StatusCode, refused.Header.Get("Retry-After"))
+	}
+	body, _ := io.ReadAll(refused.Body)
+	if !strings.Contains(string(body), "polls") {
+		t.Errorf("the refusal does not say what happens: %q", body)
+	}
+	// A stream that ends frees its slot.
+	closeFirst()
+	second.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		again := openStream(t, ctx, base)
+		again.Body.Close()
+		if again.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slot of a closed stream was never freed: %d", again.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Streams outlive the server's read and write timeouts, which bound every other response.
+func TestLiveStreamsOutliveTheServerTimeouts(t *testing.T) {
+	s := newSite(t, siteOptions{})
+	const timeout = 150 * time.Millisecond
+	base := liveSite(t, s, web.Config{Heartbeat: 50 * time.Millisecond}, func(hs *http.Server) {
+		hs.ReadTimeout, hs.WriteTimeout = timeout, timeout
+	})
+	resp := openStream(t, context.Background(), base)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	start := time.Now()
+	sc := bufio.NewScanner(resp.Body)
+	beats := 0
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), ": keep-alive") {
+			beats++
+		}
+		// Twenty heartbeats at 50 ms take at least a second: past both timeouts many times.
+		if beats == 20 {
+			break
+		}
+	}
+	if beats < 20 {
+		t.Fatalf("the stream ended after %d heartbeats (%s; timeouts %s): %v", beats, time.Since(start), timeout, sc.Err())
 	}
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"database/sql"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -41,7 +42,9 @@ type siteOptions struct {
 	secureCookie bool
 	keepData     bool // a second instance on the first one's data
 	sweep        time.Duration
-	admin        bool // the admin pages too
+	admin        bool    // the admin pages too
+	maxStreams   int     // live streams the instance holds; 0 for the default
+	sessionDB    *sql.DB // the session store's database; nil for the stack's
 }
 
 func newSite(t testing.TB, o siteOptions) *site {
@@ -53,9 +56,13 @@ func newSite(t testing.TB, o siteOptions) *site {
 		KeepData:      o.keepData,
 		SweepInterval: o.sweep,
 		FrontDoors: func(st *testenv.Stack) []httpserver.FrontDoor {
-			s.Sessions = session.New(st.DB, time.Hour, o.secureCookie)
+			db := st.DB
+			if o.sessionDB != nil {
+				db = o.sessionDB
+			}
+			s.Sessions = session.New(db, time.Hour, o.secureCookie)
 			t.Cleanup(s.Sessions.Close)
-			w, err := web.New(web.Config{App: st.App, Sessions: s.Sessions, Stop: st.Stop})
+			w, err := web.New(web.Config{App: st.App, Sessions: s.Sessions, Stop: st.Stop, MaxStreams: o.maxStreams})
 			if err != nil {
 				t.Fatal(err)
 			}

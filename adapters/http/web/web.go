@@ -45,7 +45,14 @@ type Config struct {
 	Recheck time.Duration
 	// Heartbeat is how often an idle event stream sends a comment; 0 means every 15 seconds.
 	Heartbeat time.Duration
+	// MaxStreams is how many live-lobby streams this instance holds open at once; beyond it a
+	// stream is refused with 503 and the page polls instead. 0 means DefaultMaxStreams.
+	MaxStreams int
 }
+
+// DefaultMaxStreams is the live-stream cap when none is configured: what one instance holds
+// within its memory budget and open-file limit.
+const DefaultMaxStreams = 10000
 
 // Web serves the HTML pages. Build it with New.
 type Web struct {
@@ -57,6 +64,7 @@ type Web struct {
 	assets   *assets
 	feed     *feed
 	beat     time.Duration
+	streams  streamSlots
 }
 
 // New builds the web pages.
@@ -73,6 +81,9 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	if missing := static.VendorMissing(); len(missing) > 0 {
 		cfg.Logger.Warn("htmx files are missing; pages work without JavaScript only (run `make assets`)", "missing", missing)
 	}
@@ -83,6 +94,7 @@ func New(cfg Config) (*Web, error) {
 	w := &Web{
 		app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger, stop: cfg.Stop,
 		cop: http.NewCrossOriginProtection(), assets: as, beat: cfg.Heartbeat,
+		streams: streamSlots{max: int64(cfg.MaxStreams)},
 	}
 	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Stop)
 	w.cop.SetDenyHandler(http.HandlerFunc(w.crossOriginDenied))
