@@ -12,7 +12,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/ports"
 )
 
 // CookieName is the name of the session cookie.
@@ -57,7 +60,33 @@ func New(db *sql.DB, lifetime time.Duration, secure bool) *Manager {
 	sm.Cookie.Secure = secure
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = true
-	return &Manager{SessionManager: sm, store: store}
+	m := &Manager{SessionManager: sm, store: store}
+	m.OnStoreFailure(func(w http.ResponseWriter, _ *http.Request, _ error) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(storeRetry/time.Second)))
+		http.Error(w, "The service is temporarily unavailable. Try again in a moment.", http.StatusServiceUnavailable)
+	})
+	return m
+}
+
+// storeRetry is what a client is told to wait when the session store fails.
+const storeRetry = 2 * time.Second
+
+// OnStoreFailure sets how LoadAndSave answers when the session store cannot load or save a
+// session (Postgres is down): answer gets the error wrapped as ports.ErrUnavailable, so the
+// error table makes it a 503. The front door that renders the site's error pages sets it;
+// until then the answer is a plain 503 with Retry-After.
+func (m *Manager) OnStoreFailure(answer func(w http.ResponseWriter, r *http.Request, err error)) {
+	m.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		answer(w, r, storeError(err))
+	}
+}
+
+// storeError marks a failure of the session store as a dependency being unavailable.
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: session store: %w", ports.ErrUnavailable, err)
 }
 
 // Close stops the background cleanup of expired sessions.
@@ -68,7 +97,7 @@ func (m *Manager) Close() { m.store.StopCleanup() }
 // renewed first, so a token planted before sign-in (session fixation) is worth nothing after it.
 func (m *Manager) SignIn(ctx context.Context, u users.User) error {
 	if err := m.RenewToken(ctx); err != nil {
-		return err
+		return storeError(err)
 	}
 	m.Put(ctx, keyPlayerID, u.ID)
 	m.Put(ctx, keyVersion, u.TokenVersion)
@@ -84,7 +113,7 @@ func (m *Manager) ProfileImage(ctx context.Context) string {
 // SignOut ends the session: its data is deleted from the store and whatever is put in the
 // session afterwards (a flash) goes under a new token.
 func (m *Manager) SignOut(ctx context.Context) error {
-	return m.Destroy(ctx)
+	return storeError(m.Destroy(ctx))
 }
 
 // PlayerID returns who the session says is signed in, without checking it is still valid.
@@ -120,7 +149,7 @@ func (m *Manager) PlayerFromRequest(r *http.Request, a *app.App) (app.Player, er
 	}
 	ctx, err := m.Load(r.Context(), c.Value)
 	if err != nil {
-		return app.Player{}, err
+		return app.Player{}, storeError(err)
 	}
 	id, version, ok := m.PlayerID(ctx)
 	if !ok {

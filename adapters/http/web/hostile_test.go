@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,10 @@ import (
 	"time"
 
 	httpserver "github.com/bossraid/bossraid/adapters/http"
+	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/adapters/http/web"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/users"
 )
 
 // Hostile `next` values that a browser would turn into another site (it strips tabs and
@@ -173,4 +177,37 @@ func TestLiveStreamsOutliveTheServerTimeouts(t *testing.T) {
 	if beats < 20 {
 		t.Fatalf("the stream ended after %d heartbeats (%s; timeouts %s): %v", beats, time.Since(start), timeout, sc.Err())
 	}
+}
+
+// When the session store (Postgres) fails, pages answer our 503 page with Retry-After, not
+// a bare 500.
+func TestSessionStoreDownAnswers503Page(t *testing.T) {
+	broken, err := sql.Open("postgres", "postgres://postgres@127.0.0.1:1/nothing?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = broken.Close() })
+	s := newSite(t, siteOptions{sessionDB: broken})
+	p := newPlayer()
+	if _, err := s.App.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{Email: p.Email, Nickname: p.Nickname, Password: p.Password}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, res page) {
+		t.Helper()
+		if res.status() != http.StatusServiceUnavailable || res.resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: %d, Retry-After %q, want 503 with Retry-After: %s", what, res.status(), res.resp.Header.Get("Retry-After"), short(res.body))
+			return
+		}
+		if !strings.HasPrefix(res.resp.Header.Get("Content-Type"), "text/html") || res.doc.Find(testid("error-page")).Length() != 1 {
+			t.Errorf("%s: the 503 is not the error page: %s", what, short(res.body))
+		}
+	}
+	// Reading a session that a cookie names fails.
+	c := s.client()
+	u, _ := url.Parse(s.URL)
+	c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: session.CookieName, Value: "some-session-token", Path: "/"}})
+	check("GET / with a session cookie", c.get("/"))
+	check("GET /signin with a session cookie", c.get("/signin"))
+	// Saving a new session (a sign-in) fails.
+	check("POST /signin", s.client().post("/signin", url.Values{"email": {p.Email}, "password": {p.Password}}))
 }

@@ -98,6 +98,7 @@ func New(cfg Config) (*Web, error) {
 	}
 	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Stop)
 	w.cop.SetDenyHandler(http.HandlerFunc(w.crossOriginDenied))
+	cfg.Sessions.OnStoreFailure(w.sessionStoreFailed)
 	return w, nil
 }
 
@@ -309,14 +310,30 @@ func (web *Web) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func (web *Web) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 	web.log.InfoContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path,
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-	title, message := i18n.T(r.Context(), "error.403.title"), i18n.T(r.Context(), "error.cross_origin")
+	web.sessionlessErrorPage(w, r, problem.From(app.ErrForbidden),
+		i18n.T(r.Context(), "error.403.title"), i18n.T(r.Context(), "error.cross_origin"))
+}
+
+// sessionStoreFailed answers a page whose session could not be loaded or saved (the session
+// store is down): 503 with Retry-After, on the error page of every instance of the site
+// (admin pages included: they share the sessions).
+func (web *Web) sessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
+	prob := problem.From(err)
+	problem.Log(r, web.log, prob, err)
+	prob.SetRetryAfter(w.Header())
+	title, message := errorText(r.Context(), prob)
+	web.sessionlessErrorPage(w, r, prob, title, message)
+}
+
+// sessionlessErrorPage renders an error page without reading the session (none is loaded).
+func (web *Web) sessionlessErrorPage(w http.ResponseWriter, r *http.Request, prob problem.Problem, title, message string) {
 	var buf bytes.Buffer
 	_ = page.ErrorPage(page.Error{
 		Meta:   layout.Meta{Title: title, Now: web.app.Clock.Now()},
-		Status: http.StatusForbidden, Title: title, Message: message,
+		Status: prob.Status, Title: title, Message: message,
 	}).Render(r.Context(), &buf)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(prob.Status)
 	_, _ = w.Write(buf.Bytes())
 }
