@@ -163,15 +163,121 @@ const statusCounts = `count(*) FILTER (WHERE ` + sqlInProgress + `) AS in_progre
 	count(*) FILTER (WHERE ` + sqlSuccess + `) AS success,
 	count(*) FILTER (WHERE ` + sqlFail + `) AS fail`
 
-// CountRaids counts the raids matching f by their status now.
+// CountRaids counts the raids matching f by their status now: from the counters of
+// migration 00006 when f asks only for a level, a status and a time range, else by scanning
+// the one player's or the few players' raids.
 func (s *Admin) CountRaids(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
+	var c ports.RaidCounts
+	var err error
+	if f.UserID == 0 && f.Player == "" {
+		c, err = s.countFromCounters(ctx, f)
+	} else {
+		c, err = s.countByScan(ctx, f)
+	}
+	if err != nil {
+		return ports.RaidCounts{}, err
+	}
+	switch f.Status {
+	case raids.StatusInProgress:
+		c = ports.RaidCounts{InProgress: c.InProgress}
+	case raids.StatusSuccess:
+		c = ports.RaidCounts{Success: c.Success}
+	case raids.StatusFail:
+		c = ports.RaidCounts{Fail: c.Fail}
+	}
+	return c, nil
+}
+
+func (s *Admin) countByScan(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
 	var q query
+	f.Status = raids.Status{}
 	q.filterRaids(f)
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var c ports.RaidCounts
 	err := s.db.QueryRowContext(ctx, `SELECT `+statusCounts+` FROM raids r `+q.whereClause(), q.args...).
 		Scan(&c.InProgress, &c.Success, &c.Fail)
+	if err != nil {
+		return ports.RaidCounts{}, dbError("count raids", err)
+	}
+	return c, nil
+}
+
+// countFromCounters adds up the hours wholly inside f's time range from raid_hours (every
+// raid from raid_totals when f has no range), scans the raids of the part-hours at its ends
+// through raids_enter_time, and moves the raid stored in progress, if it expired inside the
+// counted hours, from in progress to failed. The cost follows the number of hours asked
+// for, never the number of raids.
+func (s *Admin) countFromCounters(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
+	var q query
+	level := ""
+	if f.Level != nil {
+		level = " AND level = " + q.arg(*f.Level)
+	}
+	// The hours wholly inside the range are [fromHour, toHour); edges are the part-hours.
+	var counted, whole string
+	var edges []string
+	from, to := "", ""
+	if !f.From.IsZero() {
+		from = q.arg(f.From) + "::timestamptz"
+	}
+	if !f.To.IsZero() {
+		to = q.arg(f.To) + "::timestamptz"
+	}
+	fromHour := "ceil(extract(epoch FROM " + from + ") / 3600)::bigint"
+	toHour := "floor(extract(epoch FROM " + to + ") / 3600)::bigint"
+	atHour := func(h string) string { return "to_timestamp(" + h + " * 3600)" }
+	switch {
+	case from == "" && to == "":
+		counted = "SELECT status, n FROM raid_totals WHERE true" + level
+		whole = "true"
+	default:
+		var hours, region []string
+		if from != "" {
+			hours = append(hours, "hour >= "+fromHour)
+			region = append(region, "enter_time >= "+atHour(fromHour))
+			end := atHour(fromHour)
+			if to != "" {
+				end = "least(" + end + ", " + to + ")"
+			}
+			edges = append(edges, "enter_time >= "+from+" AND enter_time < "+end)
+		}
+		if to != "" {
+			hours = append(hours, "hour < "+toHour)
+			region = append(region, "enter_time < "+atHour(toHour))
+			start := atHour(toHour)
+			if from != "" {
+				start = "greatest(" + start + ", " + atHour(fromHour) + ")"
+			}
+			edges = append(edges, "enter_time >= "+start+" AND enter_time < "+to)
+		}
+		counted = "SELECT status, n FROM raid_hours WHERE " + strings.Join(hours, " AND ") + level
+		whole = strings.Join(region, " AND ")
+	}
+	edgeRaids := "SELECT status, deadline FROM raids WHERE false"
+	for i, e := range edges {
+		if i == 0 {
+			edgeRaids = ""
+		} else {
+			edgeRaids += " UNION ALL "
+		}
+		edgeRaids += "SELECT status, deadline FROM raids WHERE " + e + level
+	}
+
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var c ports.RaidCounts
+	err := s.db.QueryRowContext(ctx, `
+		WITH c AS (
+			SELECT coalesce(sum(n) FILTER (WHERE status = 'in_progress'), 0) AS in_progress,
+				coalesce(sum(n) FILTER (WHERE status = 'success'), 0) AS success,
+				coalesce(sum(n) FILTER (WHERE status = 'fail'), 0) AS fail
+			FROM (`+counted+`) k),
+		e AS (SELECT `+statusCounts+` FROM (`+edgeRaids+`) r),
+		x AS (SELECT count(*) AS n FROM raids
+			WHERE status = 'in_progress' AND deadline <= now() AND `+whole+level+`)
+		SELECT c.in_progress + e.in_progress - x.n, c.success + e.success, c.fail + e.fail + x.n
+		FROM c, e, x`, q.args...).Scan(&c.InProgress, &c.Success, &c.Fail)
 	if err != nil {
 		return ports.RaidCounts{}, dbError("count raids", err)
 	}
@@ -214,8 +320,8 @@ func (s *Admin) TopRaiders(ctx context.Context, f ports.RaidFilter, n int) ([]po
 }
 
 // ListPlayers reads one page of players by id (users' primary key) or by total (users_total),
-// a search going through the prefix indexes on nickname_key and email. Raids are counted for
-// the page's players only.
+// a search going through the prefix indexes on nickname_key and email. A player's raid count
+// is their last raid's ordinal (seq), one probe of raids_user_seq.
 func (s *Admin) ListPlayers(ctx context.Context, pq ports.PlayerQuery) ([]ports.PlayerRow, error) {
 	var q query
 	if search := strings.TrimSpace(pq.Search); search != "" {
@@ -255,7 +361,8 @@ func (s *Admin) ListPlayers(ctx context.Context, pq ports.PlayerQuery) ([]ports.
 	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT u.id, u.email, u.nickname, u.phone, coalesce(pi.key, ''), u.role, u.token_version,
-			u.total_score, u.created_at, (SELECT count(*) FROM raids r WHERE r.user_id = u.id)
+			u.total_score, u.created_at,
+			(SELECT coalesce(max(r.seq), 0) FROM raids r WHERE r.user_id = u.id)
 		FROM users u LEFT JOIN profile_images pi ON pi.user_id = u.id
 		`+q.whereClause()+`
 		ORDER BY `+orderBy+`
@@ -285,13 +392,48 @@ func (s *Admin) ListPlayers(ctx context.Context, pq ports.PlayerQuery) ([]ports.
 	return out, nil
 }
 
-// CountPlayers counts every registered player.
+// CountPlayers adds up the player counters of migration 00006.
 func (s *Admin) CountPlayers(ctx context.Context) (int, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM player_counts`).Scan(&n); err != nil {
 		return 0, dbError("count players", err)
 	}
 	return n, nil
+}
+
+// VerifyCounters compares what migration 00006 maintains with a scan of the tables: every
+// raid's ordinal among its player's raids, the raid counters by hour and in all, and the
+// player count. It returns an error naming each disagreement; it reads every raid.
+func VerifyCounters(ctx context.Context, db *sql.DB) error {
+	checks := []struct{ what, query string }{
+		{"raids whose seq is not their place among their player's raids", `
+			SELECT count(*) FROM (
+				SELECT seq, row_number() OVER (PARTITION BY user_id ORDER BY id) AS place FROM raids) o
+			WHERE seq <> place`},
+		{"hours, levels and statuses counted wrong in raid_hours", `
+			SELECT count(*) FROM (
+				SELECT bossraid_raid_hour(enter_time) AS hour, level, status, count(*) AS n
+				FROM raids GROUP BY 1, 2, 3) s
+			FULL JOIN (SELECT * FROM raid_hours WHERE n <> 0) c USING (hour, level, status)
+			WHERE s.n IS DISTINCT FROM c.n`},
+		{"levels and statuses counted wrong in raid_totals", `
+			SELECT count(*) FROM (SELECT level, status, count(*) AS n FROM raids GROUP BY 1, 2) s
+			FULL JOIN (SELECT * FROM raid_totals WHERE n <> 0) c USING (level, status)
+			WHERE s.n IS DISTINCT FROM c.n`},
+		{"players missing from (or extra in) player_counts", `
+			SELECT abs((SELECT count(*) FROM users) - (SELECT coalesce(sum(n), 0) FROM player_counts))`},
+	}
+	var errs []error
+	for _, c := range checks {
+		var n int64
+		if err := db.QueryRowContext(ctx, c.query).Scan(&n); err != nil {
+			return dbError("verify counters", err)
+		}
+		if n != 0 {
+			errs = append(errs, fmt.Errorf("%d %s", n, c.what))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,4 +1,16 @@
 package postgres
 
+import (
+	"context"
+
+	"github.com/bossraid/bossraid/ports"
+)
+
 // DBError lets the external tests check the one place driver errors are mapped.
 var DBError = dbError
+
+// CountRaidsByScan is CountRaids answered by scanning the raids, whatever the filter: the
+// oracle for the counters.
+func (s *Admin) CountRaidsByScan(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
+	return s.countByScan(ctx, f)
+}

@@ -221,6 +221,7 @@ func loadgenSeed(ctx context.Context, args []string, getenv func(string) string,
 	raidCount := fs.Int("raids", 5_000_000, "raid records to insert, none in progress")
 	databaseURL := fs.String("database-url", getenv("DATABASE_URL"), "Postgres to seed (default $DATABASE_URL); must hold no seed players yet")
 	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis whose ranking to rebuild afterwards (default $REDIS_URL; empty skips the rebuild)")
+	heavy := fs.Int("heavy-raids", 10_000, fmt.Sprintf("more raids, all of seed%d (the heavy player, for the history benchmarks)", lg.HeavyPlayer))
 	randSeed := fs.Uint64("rand-seed", 1, "random seed: the same seed makes the same raids and totals")
 	check := fs.Int("check-rank", 1000, "after the rebuild, compare the top 100 and this many random players' standings with SQL rank()")
 	fs.Usage = func() {
@@ -230,8 +231,8 @@ func loadgenSeed(ctx context.Context, args []string, getenv func(string) string,
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if *players < 1 || *raidCount < 0 {
-		return fmt.Errorf("%w: want -players ≥ 1 and -raids ≥ 0", errUsage)
+	if *players < 1 || *raidCount < 0 || *heavy < 0 {
+		return fmt.Errorf("%w: want -players ≥ 1, -raids ≥ 0 and -heavy-raids ≥ 0", errUsage)
 	}
 	if *databaseURL == "" {
 		return fmt.Errorf("%w: give -database-url or set DATABASE_URL", errUsage)
@@ -243,7 +244,7 @@ func loadgenSeed(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer db.Close()
 	rep, err := lg.Seed(ctx, db, lg.SeedOptions{
-		Players: *players, Raids: *raidCount, RandSeed: *randSeed, Log: stderr,
+		Players: *players, Raids: *raidCount, HeavyRaids: *heavy, RandSeed: *randSeed, Log: stderr,
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/internal/loadgen"
 	"github.com/bossraid/bossraid/internal/testenv"
 )
@@ -145,11 +146,11 @@ func TestEnterBurstAdmitsExactlyOne(t *testing.T) {
 func TestSeedMakesConsistentRankedData(t *testing.T) {
 	st := testenv.NewStack(t, testenv.StackOptions{RedisDB: redisDB})
 	ctx := context.Background()
-	rep, err := loadgen.Seed(ctx, st.DB, loadgen.SeedOptions{Players: 300, Raids: 1500, RandSeed: 7})
+	rep, err := loadgen.Seed(ctx, st.DB, loadgen.SeedOptions{Players: 300, Raids: 1500, HeavyRaids: 500, RandSeed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Players != 300 || rep.Raids != 1500 || rep.Ranked != 300 || rep.Mismatched != 0 {
+	if rep.Players != 300 || rep.Raids != 2000 || rep.Ranked != 300 || rep.Mismatched != 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	var users, raids, inProgress int
@@ -157,8 +158,17 @@ func TestSeedMakesConsistentRankedData(t *testing.T) {
 		(SELECT count(*) FROM raids WHERE status = 'in_progress')`).Scan(&users, &raids, &inProgress); err != nil {
 		t.Fatal(err)
 	}
-	if users != 300 || raids != 1500 || inProgress != 0 {
+	if users != 300 || raids != 2000 || inProgress != 0 {
 		t.Fatalf("database holds %d users, %d raids, %d in progress", users, raids, inProgress)
+	}
+	var heavy int
+	if err := st.DB.QueryRow(`SELECT count(*) FROM raids r JOIN users u ON u.id = r.user_id WHERE u.nickname = $1`,
+		loadgen.SeedCredentials(loadgen.HeavyPlayer).Nickname).Scan(&heavy); err != nil || heavy < 500 {
+		t.Fatalf("the heavy player has %d raids (%v), want at least 500", heavy, err)
+	}
+	// The ordinals and counters the triggers would have kept (migration 00006).
+	if err := postgres.VerifyCounters(ctx, st.DB); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := loadgen.Seed(ctx, st.DB, loadgen.SeedOptions{Players: 1}); err == nil {
 		t.Error("seeding a database that holds seed players should be refused")

@@ -25,6 +25,9 @@ import (
 type SeedOptions struct {
 	Players int // seed1 … seedN (see SeedCredentials)
 	Raids   int // raid records spread over them, none in progress
+	// HeavyRaids more raids all go to the heavy player, seed player HeavyPlayer, after the
+	// others: the history of a player who played a lot, for the history benchmarks.
+	HeavyRaids int
 	// Boss is the data the raids were played under (levels, scores and limit); nil is the
 	// built-in data.
 	Boss *raids.BossData
@@ -57,6 +60,9 @@ func (r SeedReport) Print(w io.Writer) {
 		r.Indexes.Round(time.Millisecond), r.Commit.Round(time.Millisecond), r.Analyze.Round(time.Millisecond), r.Verify.Round(time.Millisecond), r.Mismatched)
 }
 
+// HeavyPlayer is the seed index (see SeedCredentials) of the player SeedOptions.HeavyRaids go to.
+const HeavyPlayer = 1
+
 const seedEmailPattern = `seed%@loadgen.bossraid.test`
 
 // SeededPlayers counts the seed players already in db.
@@ -78,7 +84,7 @@ func Seed(ctx context.Context, db *sql.DB, o SeedOptions) (SeedReport, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	if o.Players < 1 || o.Raids < 0 {
+	if o.Players < 1 || o.Raids < 0 || o.HeavyRaids < 0 {
 		return SeedReport{}, errors.New("seed: want at least one player and no negative number of raids")
 	}
 	boss := raids.DefaultBossData()
@@ -93,7 +99,7 @@ func Seed(ctx context.Context, db *sql.DB, o SeedOptions) (SeedReport, error) {
 	} else if n > 0 {
 		return SeedReport{}, fmt.Errorf("seed: the database already holds %d seed players; seed a fresh database", n)
 	}
-	rep := SeedReport{Players: o.Players, Raids: o.Raids}
+	rep := SeedReport{Players: o.Players, Raids: o.Raids + o.HeavyRaids}
 	hash := o.PasswordHash
 	if hash == "" {
 		h, err := argon2id.New(argon2id.OWASP())
@@ -106,7 +112,7 @@ func Seed(ctx context.Context, db *sql.DB, o SeedOptions) (SeedReport, error) {
 	}
 	rep.Hash = time.Since(start)
 
-	plan := newRaidPlan(o.Players, o.Raids, boss, o.RandSeed, o.SuccessRate)
+	plan := newRaidPlan(o.Players, o.Raids, boss, o.RandSeed, o.SuccessRate).withHeavy(o.HeavyRaids)
 	totals := plan.totals()
 	for _, t := range totals[1:] {
 		if t > 0 {
@@ -153,16 +159,20 @@ func Seed(ctx context.Context, db *sql.DB, o SeedOptions) (SeedReport, error) {
 	rep.Users = time.Since(step)
 
 	step = time.Now()
-	fmt.Fprintf(log, "seed: copying %d raids ...\n", o.Raids)
+	fmt.Fprintf(log, "seed: copying %d raids ...\n", rep.Raids)
 	limit := pgInterval(boss.TimeLimit)
-	err = copyRows(ctx, tx, `COPY raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline, end_time) FROM STDIN`,
-		o.Raids, func(k int) []any {
+	// With the triggers off, each raid's ordinal among its player's raids (migration 00006)
+	// is given here: the rows go in in order, and seed players have no other raids.
+	seqs := make([]int64, o.Players+1)
+	err = copyRows(ctx, tx, `COPY raids (user_id, seq, level, level_score, time_limit, status, score, enter_time, deadline, end_time) FROM STDIN`,
+		rep.Raids, func(k int) []any {
 			r := plan.raid(k)
 			status, score := "fail", 0
 			if r.success {
 				status, score = "success", r.level.Score
 			}
-			return []any{ids[r.player], r.level.Level, r.level.Score, limit, status, score,
+			seqs[r.player]++
+			return []any{ids[r.player], seqs[r.player], r.level.Level, r.level.Score, limit, status, score,
 				r.enter, r.enter.Add(boss.TimeLimit), r.end}
 		})
 	if err != nil {
@@ -176,6 +186,10 @@ func Seed(ctx context.Context, db *sql.DB, o SeedOptions) (SeedReport, error) {
 		if _, err := tx.ExecContext(ctx, def); err != nil {
 			return SeedReport{}, fmt.Errorf("seed: rebuild index: %w", err)
 		}
+	}
+	// The counters the triggers would have kept (migration 00006), from the tables.
+	if _, err := tx.ExecContext(ctx, `SELECT bossraid_recount()`); err != nil {
+		return SeedReport{}, fmt.Errorf("seed: recount: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `ALTER TABLE users ENABLE TRIGGER USER; ALTER TABLE raids ENABLE TRIGGER USER`); err != nil {
 		return SeedReport{}, fmt.Errorf("seed: enable triggers: %w", err)
@@ -313,6 +327,7 @@ func pgInterval(d time.Duration) string {
 // summed in one pass and rows streamed in another without holding millions of raids.
 type raidPlan struct {
 	players, raids int
+	heavy          int // raids after the first `raids`, all the heavy player's
 	boss           raids.BossData
 	seed           uint64
 	success        float64
@@ -350,6 +365,13 @@ func newRaidPlan(players, n int, boss raids.BossData, seed uint64, success float
 	return p
 }
 
+// withHeavy adds n raids of the heavy player after the others, all of them still ending now.
+func (p *raidPlan) withHeavy(n int) *raidPlan {
+	p.heavy = n
+	p.start = p.start.Add(-time.Duration(n) * p.spacing)
+	return p
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -360,10 +382,14 @@ func gcd(a, b int) int {
 func (p *raidPlan) raid(k int) plannedRaid {
 	rnd := mrand.New(mrand.NewPCG(p.seed, uint64(k)))
 	r := plannedRaid{enter: p.start.Add(time.Duration(k) * p.spacing)}
-	if k%p.stride == 0 && k/p.stride < p.players {
+	switch {
+	case k >= p.raids:
+		r.player = HeavyPlayer
+		r.success = rnd.Float64() < p.success
+	case k%p.stride == 0 && k/p.stride < p.players:
 		r.player = (p.mul*(k/p.stride)+p.add)%p.players + 1
 		r.success = true
-	} else {
+	default:
 		// A skewed share: a few players play a lot, most play a little.
 		u := rnd.Float64()
 		j := min(int(float64(p.players)*u*u), p.players-1)
@@ -391,7 +417,7 @@ func (p *raidPlan) raid(k int) plannedRaid {
 // totals sums each player's successful raids, indexed by seed index.
 func (p *raidPlan) totals() []int64 {
 	t := make([]int64, p.players+1)
-	for k := range p.raids {
+	for k := range p.raids + p.heavy {
 		if r := p.raid(k); r.success {
 			t[r.player] += int64(r.level.Score)
 		}
