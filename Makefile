@@ -156,6 +156,33 @@ loadgen: build ## drive a running server with bossraid loadgen LOADGEN_ARGS
 chaos: build ## chaos soak: own Postgres, Redis, 2 instances, killed and frozen for CHAOS_DURATION (10m)
 	CHAOS_DURATION=$(CHAOS_DURATION) $(BIN) chaos
 
+# `make bench-http`: a database of its own (made and seeded once, kept for the next run), the
+# app on BENCH_ADDR in production mode, and `bossraid loadgen compare` beside it, which writes
+# its table into docs/PERFORMANCE.md. BENCH_ARGS go to compare (e.g. -d 8s -rounds 3 -wrk none).
+BENCH_DB      ?= bossraid_bench
+BENCH_ADDR    ?= 127.0.0.1:18080
+BENCH_PLAYERS ?= 1000000
+BENCH_RAIDS   ?= 2000000
+BENCH_HEAVY   ?= 10000
+BENCH_ARGS    ?=
+
+.PHONY: bench-http
+bench-http: services-up build ## hello vs /healthz vs the JSON reads (wrk if installed), into docs/PERFORMANCE.md
+	@$(WITH_SERVICES) \
+	db_url="$${DATABASE_URL%/*}/$(BENCH_DB)?sslmode=disable"; admin_url="$${DATABASE_URL%/*}/postgres?sslmode=disable"; \
+	psql "$$admin_url" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 || \
+		psql "$$admin_url" -qc 'CREATE DATABASE $(BENCH_DB)'; \
+	DATABASE_URL="$$db_url" $(BIN) migrate up; \
+	seeded=$$(psql "$$db_url" -Atqc "SELECT count(*) FROM users WHERE email LIKE 'seed%@loadgen.bossraid.test'"); \
+	if [ "$$seeded" = 0 ]; then \
+		DATABASE_URL="$$db_url" $(BIN) loadgen seed -players $(BENCH_PLAYERS) -raids $(BENCH_RAIDS) -heavy-raids $(BENCH_HEAVY); \
+	fi; \
+	export DATABASE_URL="$$db_url" HTTP_ADDR=$(BENCH_ADDR) APP_ENV=production LOG_LEVEL=warn COOKIE_SECURE=false \
+		SECRET_KEY=$${SECRET_KEY:-bench-http-secret-key-of-at-least-32-chars}; \
+	$(BIN) serve & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
+	for i in $$(seq 100); do curl -fs http://$(BENCH_ADDR)/readyz >/dev/null && break; sleep 0.2; done; \
+	$(BIN) loadgen compare -url http://$(BENCH_ADDR) -players $(BENCH_PLAYERS) -pid $$pid -write docs/PERFORMANCE.md $(BENCH_ARGS)
+
 .PHONY: screenshots
 screenshots: services-up assets browser ## render the pages in headless Chromium into SCREENSHOTS_DIR
 	@grep -rqs 'func $(SCREENSHOTS_TEST)(' $(SCREENSHOTS_PKG) || \

@@ -52,7 +52,7 @@ func run(m *testing.M) int {
 
 // emptyDatabase removes every row, so each contract subtest starts from nothing. Identities
 // are not restarted, so ids of different tables never line up by accident.
-func emptyDatabase(t *testing.T) {
+func emptyDatabase(t testing.TB) {
 	t.Helper()
 	if _, err := testDB.Exec(`TRUNCATE users, profile_images, refresh_tokens, raids, sessions CASCADE`); err != nil {
 		t.Fatalf("empty database: %v", err)

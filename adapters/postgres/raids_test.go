@@ -24,7 +24,7 @@ func TestRaidStoreContract(t *testing.T) {
 var level2 = raids.Level{Level: 2, Score: 85}
 
 // newPlayers registers n players and returns their ids.
-func newPlayers(t *testing.T, n int) []int64 {
+func newPlayers(t testing.TB, n int) []int64 {
 	t.Helper()
 	store := postgres.NewUsers(testDB)
 	ids := make([]int64, n)

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +22,9 @@ const loadgenUsage = `usage:
   bossraid loadgen [flags]          drive a running server with a mix of requests
   bossraid loadgen burst [flags]    N players enter the raid at the same moment, for some rounds
   bossraid loadgen seed [flags]     bulk-insert players and raids into Postgres, then rebuild the ranking
+  bossraid loadgen compare [flags]  a bare Go hello, /healthz and the JSON reads side by side (wrk when installed)
+  bossraid loadgen streams [flags]  open N live-lobby streams, make a change, time how long each takes to show it
+  bossraid loadgen hello [flags]    serve a bare Go hello world (the ceiling compare starts beside the app)
 Run any of them with -h for its flags. Targets must be loopback addresses unless -allow-remote.`
 
 // loadgen is `bossraid loadgen`: the load generator and bulk seeder of docs/PERFORMANCE.md.
@@ -27,6 +35,12 @@ func loadgen(ctx context.Context, args []string, getenv func(string) string, std
 			return loadgenSeed(ctx, args[1:], getenv, stdout, stderr)
 		case "burst":
 			return loadgenBurst(ctx, args[1:], getenv, stdout, stderr)
+		case "compare":
+			return loadgenCompare(ctx, args[1:], getenv, stdout, stderr)
+		case "streams":
+			return loadgenStreams(ctx, args[1:], getenv, stdout, stderr)
+		case "hello":
+			return loadgenHello(ctx, args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprintln(stdout, loadgenUsage)
 			return nil
@@ -288,4 +302,166 @@ func parseLevels(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+func loadgenHello(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(" hello", stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address to listen on (port 0: any free port)")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil || !lg.IsLoopback(host) {
+		return fmt.Errorf("%w: -addr must be a loopback address", errUsage)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	return lg.ServeHello(ctx, ln)
+}
+
+func loadgenCompare(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(" compare", stderr)
+	var t targetFlags
+	t.register(fs, getenv, 1_000_000, 10*time.Second)
+	conc := fs.Int("c", 64, "connections per route")
+	threads := fs.Int("t", 2, "wrk threads")
+	dur := fs.Duration("d", 8*time.Second, "duration of each route in each round")
+	rounds := fs.Int("rounds", 3, "rounds; each measures every route once, the routes alternating")
+	tokens := fs.Int("tokens", 64, "seed players signed in for the authenticated routes, picked at random per request")
+	wrkFlag := fs.String("wrk", "auto", `path of wrk, "auto" (wrk from PATH when there is one) or "none" (this load generator)`)
+	write := fs.String("write", "", "Markdown file whose marked section (-section) gets the table, e.g. docs/PERFORMANCE.md")
+	section := fs.String("section", "bench-http", "name of the marked section -write replaces")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bossraid loadgen compare [flags]\n\nMeasures a bare Go hello server (started here), /healthz and the authenticated JSON\n"+
+			"reads of a server seeded by `bossraid loadgen seed`, in alternating rounds.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if *conc < 1 || *conc > 10000 || *rounds < 1 || *dur < time.Second || *tokens < 1 || t.players < 1 {
+		return fmt.Errorf("%w: want -c 1…10000, -rounds ≥ 1, -d ≥ 1s, -tokens ≥ 1 and -players ≥ 1", errUsage)
+	}
+	api, err := t.api()
+	if err != nil {
+		return err
+	}
+	wrk := ""
+	switch *wrkFlag {
+	case "none":
+	case "auto":
+		wrk, _ = exec.LookPath("wrk")
+	default:
+		wrk = *wrkFlag
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	hello, stop, err := lg.StartHello(ctx, exe)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	_, players, err := api.PreparePlayers(ctx, lg.PlayerSource{N: t.players, Tokens: *tokens, Seeded: true, Workers: t.workers, Log: stderr})
+	if err != nil {
+		return err
+	}
+	heavy := lg.SeedCredentials(lg.HeavyPlayer).Nickname
+	res := api.Do(ctx, "GET", "/api/users/search/"+heavy+"?limit=1", players[0].Access, nil, true)
+	var hist struct {
+		TotalCount int `json:"total_count"`
+	}
+	if res.Status != 200 || json.Unmarshal(res.Body, &hist) != nil {
+		return fmt.Errorf("loadgen compare: the heavy player %s: %d %s (seed with `bossraid loadgen seed`)", heavy, res.Status, res.Code)
+	}
+	access := make([]string, len(players))
+	for i, p := range players {
+		access[i] = p.Access
+	}
+	var probe *lg.ResourceProbe
+	if t.pid > 0 {
+		probe = &lg.ResourceProbe{PID: t.pid, API: api}
+		probe.Start(ctx)
+	}
+	rep, err := lg.Compare(ctx, lg.CompareOptions{
+		App: api.Base, Hello: hello, Routes: lg.CompareRoutes(t.players, heavy, hist.TotalCount), Tokens: access,
+		Rounds: *rounds, Threads: *threads, Connections: *conc, Duration: *dur, Wrk: wrk, Log: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	rep.Print(&out)
+	if probe != nil {
+		probe.Finish(ctx).Print(&out)
+	}
+	fmt.Fprint(stdout, out.String())
+	if *write != "" {
+		if err := lg.WritePerformanceSection(*write, *section, out.String()); err != nil {
+			return err
+		}
+	}
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("loadgen compare: answers that were not 2xx make the run void:\n%w", err)
+	}
+	return nil
+}
+
+func loadgenStreams(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(" streams", stderr)
+	var t targetFlags
+	t.register(fs, getenv, 500, 30*time.Second)
+	n := fs.Int("n", 1000, "live-lobby streams to open (each needs a file descriptor here and on the server)")
+	signedIn := fs.Float64("signed-in", 0.5, "share of the streams with a signed-in player's web session")
+	rounds := fs.Int("rounds", 3, "changes to time (a player enters the raid; it is cleared after each)")
+	wait := fs.Duration("wait", 30*time.Second, "how long a change may take to reach every stream")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bossraid loadgen streams [flags]\n\nOpens -n /events streams, makes a change and reports how long each stream took to show\n"+
+			"it. Signed-in streams take turns with -players web sessions of seed players (-seeded).\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if *n < 1 || *n > 15000 || *signedIn < 0 || *signedIn > 1 || *rounds < 1 || *rounds > 16 || t.players < 2 {
+		return fmt.Errorf("%w: want -n 1…15000, -signed-in 0…1, -rounds 1…16 and -players ≥ 2", errUsage)
+	}
+	api, err := t.api()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "loadgen streams: %s, load average %s\n", time.Now().UTC().Format(time.RFC3339), lg.LoadAverage())
+	creds, players, err := api.PreparePlayers(ctx, lg.PlayerSource{N: t.players, Tokens: 1, Seed: t.seed, Seeded: t.seeded,
+		DatabaseURL: t.databaseURL, Workers: t.workers, Log: stderr})
+	if err != nil {
+		return err
+	}
+	want := int(float64(*n) * *signedIn)
+	var sessions []*http.Cookie
+	for _, cr := range creds[:min(len(creds), max(want, 0))] {
+		if cr.Email == players[0].Email {
+			continue
+		}
+		ck, err := api.WebSignIn(ctx, cr)
+		if err != nil {
+			return err
+		}
+		sessions = append(sessions, ck)
+	}
+	var probe *lg.ResourceProbe
+	if t.pid > 0 {
+		probe = &lg.ResourceProbe{PID: t.pid, API: api}
+	}
+	rep, err := api.Streams(ctx, lg.StreamsOptions{Streams: *n, Sessions: sessions, SignedIn: want, Rounds: *rounds,
+		Player: players[0], Wait: *wait, Probe: probe, Log: stderr})
+	rep.Print(stdout)
+	fmt.Fprintf(stdout, "load average after the run: %s\n", lg.LoadAverage())
+	if err != nil {
+		return err
+	}
+	return rep.Err()
 }

@@ -1,0 +1,95 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// seedHeavyPlayer gives one player n raids (through the triggers, as the game would) and
+// returns the player's id.
+func seedHeavyPlayer(b *testing.B, n int) int64 {
+	b.Helper()
+	emptyDatabase(b)
+	p := newPlayers(b, 1)[0]
+	if _, err := testDB.Exec(fmt.Sprintf(`
+		INSERT INTO raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline, end_time)
+		SELECT %d, g %% 3, 20, interval '3 minutes', 'success', 20, now() - g * interval '181 seconds',
+			now() - g * interval '181 seconds' + interval '3 minutes', now() - g * interval '181 seconds' + interval '1 minute'
+		FROM generate_series($1::int, 1, -1) g`, p), n); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := testDB.Exec(`VACUUM ANALYZE raids`); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkHistory reads a page of a 10,000-raid player's history at the first and the
+// deepest offset: with the ordinal seek both cost the same.
+func BenchmarkHistory(b *testing.B) {
+	const n = 10_000
+	p := seedHeavyPlayer(b, n)
+	store := postgres.NewRaids(testDB)
+	ctx := context.Background()
+	for _, offset := range []int{0, n / 2, n - 10} {
+		b.Run(fmt.Sprintf("offset-%d", offset), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				page, count, err := store.History(ctx, p, offset, 10)
+				if err != nil || count != n || len(page) != 10 {
+					b.Fatalf("History = %d raids of %d, %v", len(page), count, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAdminCounts answers the dashboard's counts from the counters and, for comparison,
+// by the scan they replace.
+func BenchmarkAdminCounts(b *testing.B) {
+	seedHeavyPlayer(b, 10_000)
+	admin := postgres.NewAdmin(testDB)
+	ctx := context.Background()
+	day := ports.RaidFilter{From: time.Now().Add(-24 * time.Hour)}
+	one := 1
+	for _, c := range []struct {
+		name string
+		f    ports.RaidFilter
+		scan bool
+	}{
+		{"all/counters", ports.RaidFilter{}, false},
+		{"all/scan", ports.RaidFilter{}, true},
+		{"last-day/counters", day, false},
+		{"last-day/scan", day, true},
+		{"level-failed-week/counters", ports.RaidFilter{Level: &one, Status: raids.StatusFail, From: time.Now().Add(-7 * 24 * time.Hour)}, false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if c.scan {
+					_, err = admin.CountRaidsByScan(ctx, c.f)
+				} else {
+					_, err = admin.CountRaids(ctx, c.f)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("players", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := admin.CountPlayers(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
