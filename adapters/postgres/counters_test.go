@@ -24,19 +24,7 @@ func requireExactCounters(t *testing.T, step string, players []int64) {
 	}
 	store, admin := postgres.NewRaids(testDB), postgres.NewAdmin(testDB)
 	for _, p := range players {
-		rows, err := testDB.Query(`SELECT id FROM raids WHERE user_id = $1 ORDER BY id DESC`, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, id)
-		}
-		rows.Close()
+		want := raidIDsNewestFirst(t, p)
 		for _, pg := range [][2]int{{0, 3}, {1, 3}, {2, 100}, {len(want) - 1, 10}, {len(want), 10}, {len(want) + 5, 1}} {
 			offset, limit := max(pg[0], 0), pg[1]
 			page, n, err := store.History(ctx, p, offset, limit)
@@ -192,4 +180,26 @@ func TestRecountRepairsABulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireExactCounters(t, "after the recount", ps)
+}
+
+// raidIDsNewestFirst is the player's raids as a scan orders them: by id, newest first.
+func raidIDsNewestFirst(t *testing.T, userID int64) []int64 {
+	t.Helper()
+	rows, err := testDB.Query(`SELECT id FROM raids WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
