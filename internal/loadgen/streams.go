@@ -184,7 +184,9 @@ func (c *API) Streams(ctx context.Context, o StreamsOptions) (StreamsReport, err
 		if r := c.End(ctx, o.Player.Access, id); r.Status != http.StatusOK {
 			return rep, fmt.Errorf("streams: clearing the raid was answered %d %s", r.Status, r.Code)
 		}
-		time.Sleep(time.Second) // the clear reaches the streams before the next change
+		// The clear reaches every stream before the next change: give it as long as the
+		// change took, so one round's fan-out does not delay the next one's.
+		time.Sleep(min(rep.Rounds[round].Max, o.Wait) + time.Second)
 	}
 	cancel()
 	done.Wait()
