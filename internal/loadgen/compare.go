@@ -214,6 +214,7 @@ func Compare(ctx context.Context, o CompareOptions) (CompareReport, error) {
 		return CompareReport{}, err
 	}
 	defer os.RemoveAll(dir)
+	var seq atomic.Uint64 // numbers every request of the run, so no URL repeats across rounds
 	for round := range o.Rounds {
 		for i, rt := range o.Routes {
 			base := o.App
@@ -223,9 +224,9 @@ func Compare(ctx context.Context, o CompareOptions) (CompareReport, error) {
 			fmt.Fprintf(o.Log, "compare: round %d/%d, %s ...\n", round+1, o.Rounds, rt.Name)
 			var res CompareResult
 			if o.Wrk != "" {
-				res, err = runWrk(ctx, o, base, rt, filepath.Join(dir, fmt.Sprintf("r%d.lua", i)))
+				res, err = runWrk(ctx, o, base, rt, fmt.Sprintf("%d.%d.", round, i), filepath.Join(dir, fmt.Sprintf("r%d.lua", i)))
 			} else {
-				res = runGo(ctx, o, base, rt)
+				res = runGo(ctx, o, base, rt, &seq)
 			}
 			if err != nil {
 				return rep, fmt.Errorf("compare: %s: %w", rt.Name, err)
@@ -242,11 +243,11 @@ func Compare(ctx context.Context, o CompareOptions) (CompareReport, error) {
 
 // runGo drives one route with this package's client: Connections workers, one keep-alive
 // connection each.
-func runGo(ctx context.Context, o CompareOptions, base *url.URL, rt CompareRoute) CompareResult {
+func runGo(ctx context.Context, o CompareOptions, base *url.URL, rt CompareRoute, seq *atomic.Uint64) CompareResult {
 	api := &API{Base: base, Client: NewHTTPClient(o.Connections, 10*time.Second)}
 	api.warm(ctx, o.Connections)
 	var hist Histogram
-	var n, bad, seq atomic.Uint64
+	var n, bad atomic.Uint64
 	stop := time.Now().Add(o.Duration)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -287,6 +288,7 @@ func unique(path string, n uint64) string {
 // thread, and prints one line the caller parses.
 const wrkScript = `
 local tokens = {%s}
+local prefix = %q
 local threads = {}
 id, n, bad = 0, 0, 0
 setup = function(thread)
@@ -303,7 +305,7 @@ request = function()
   if string.find(path, "?", 1, true) then sep = "&" end
   local headers = {}
   if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
-  return wrk.format("GET", path .. sep .. "lg=" .. id .. "-" .. n, headers)
+  return wrk.format("GET", path .. sep .. "lg=" .. prefix .. id .. "-" .. n, headers)
 end
 response = function(status, headers, body)
   if status < 200 or status > 299 then bad = bad + 1 end
@@ -317,14 +319,14 @@ done = function(summary, latency, requests)
 end
 `
 
-func runWrk(ctx context.Context, o CompareOptions, base *url.URL, rt CompareRoute, script string) (CompareResult, error) {
+func runWrk(ctx context.Context, o CompareOptions, base *url.URL, rt CompareRoute, prefix, script string) (CompareResult, error) {
 	var quoted []string
 	if rt.Authed {
 		for _, t := range o.Tokens {
 			quoted = append(quoted, strconv.Quote(t))
 		}
 	}
-	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkScript, strings.Join(quoted, ","), rt.Lua)), 0o600); err != nil {
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkScript, strings.Join(quoted, ","), prefix, rt.Lua)), 0o600); err != nil {
 		return CompareResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, o.Wrk, "-t", strconv.Itoa(o.Threads), "-c", strconv.Itoa(o.Connections),
