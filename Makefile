@@ -15,6 +15,10 @@ IMAGE     ?= bossraid:dev
 
 # Every Go test runs with the race detector and without the test cache.
 TEST_FLAGS ?= -race -count=1
+# Packages that load the whole machine (the chaos soak: its own Postgres, Redis and two
+# instances for CHAOS_DURATION, 60 s in its test) run by themselves after the rest, so their
+# load does not starve the timing-sensitive tests of the package beside them.
+TEST_ALONE ?= ./internal/chaos
 
 SERVICES := scripts/services.sh
 # Prefix for commands that need Postgres and Redis: exports DATABASE_URL, REDIS_URL and the
@@ -66,7 +70,11 @@ run: services-up build ## start Postgres+Redis if needed, build, migrate and ser
 
 .PHONY: test
 test: services-up assets browser ## every test, -race -count=1, against real Postgres and Redis (installs Chromium if missing)
-	$(WITH_SERVICES) $(GO) test $(TEST_FLAGS) $(PKGS)
+	@solo=$$($(GO) list $(TEST_ALONE)); pkgs=$$($(GO) list $(PKGS) | grep -vxF "$$solo" || true); \
+	$(WITH_SERVICES) \
+	if [ -n "$$pkgs" ]; then $(GO) test $(TEST_FLAGS) $$pkgs; fi; \
+	alone=$$($(GO) list $(PKGS) | grep -xF "$$solo" || true); \
+	if [ -n "$$alone" ]; then echo "== alone, after the rest: $$alone"; $(GO) test $(TEST_FLAGS) $$alone; fi
 
 .PHONY: test-short
 test-short: services-up assets browser ## the quick tests (go test -short), no race detector

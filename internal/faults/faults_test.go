@@ -564,7 +564,17 @@ func TestInstanceKilledWhilePlayerInside(t *testing.T) {
 	if res.Status != http.StatusCreated {
 		t.Fatalf("enter: %d %s", res.Status, res.Body)
 	}
-	entered := time.Now()
+	// The raid started when the database let it in, before its answer reached us: judge
+	// the deadline from the start it reports (the server and this test share one clock).
+	var started struct {
+		Result struct {
+			EnterTime time.Time `json:"enter_time"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(res.Body, &started); err != nil || started.Result.EnterTime.IsZero() {
+		t.Fatalf("enter answer without an enter_time: %s (%v)", res.Body, err)
+	}
+	entered := started.Result.EnterTime
 	w.apps[0].Kill()
 
 	// The survivor knows who is inside and turns everyone else away until the deadline.
