@@ -15,9 +15,14 @@ import (
 
 // eventsChannel is the channel of the client's database: pub/sub ignores database numbers,
 // so deployments (or test packages) sharing one Redis on different databases must not hear
-// each other's boss data reloads and raid changes.
-func eventsChannel(c *goredis.Client) string {
-	return fmt.Sprintf("%sevents:db%d", keyPrefix, c.Options().DB)
+// each other's boss data reloads and raid changes. Redis Cluster has database 0 only, and
+// carries PUBLISH to every node, so a subscriber on any node hears every instance.
+func eventsChannel(c goredis.UniversalClient) string {
+	db := 0
+	if one, ok := c.(*goredis.Client); ok { // one server, or the primary behind Sentinels
+		db = one.Options().DB
+	}
+	return fmt.Sprintf("%sevents:db%d", keyPrefix, db)
 }
 
 // A quiet subscription is pinged this often; a ping left unanswered for as long means the
@@ -28,15 +33,16 @@ const eventsHealthCheck = 5 * time.Second
 // subscriber that is disconnected misses what was published meanwhile, and learns of the
 // break because its channel closes.
 type Events struct {
-	c           *goredis.Client
+	c           goredis.UniversalClient
+	channel     string
 	healthCheck time.Duration
 }
 
 var _ ports.Events = (*Events)(nil)
 
 // NewEvents returns the fan-out of lobby changes through c.
-func NewEvents(c *goredis.Client) *Events {
-	return &Events{c: c, healthCheck: eventsHealthCheck}
+func NewEvents(c goredis.UniversalClient) *Events {
+	return &Events{c: c, channel: eventsChannel(c), healthCheck: eventsHealthCheck}
 }
 
 type eventMessage struct {
@@ -52,7 +58,18 @@ func (ev *Events) Publish(ctx context.Context, e ports.Event) error {
 	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	return mapErr(ev.c.Publish(ctx, eventsChannel(ev.c), msg).Err())
+	pub := ev.c
+	if cluster, ok := ev.c.(*goredis.ClusterClient); ok {
+		// go-redis sends a keyless PUBLISH to any node, and the cluster relays it from there:
+		// two events published one after the other could overtake each other on the way.
+		// The node that owns the channel's slot is the one subscribers listen on.
+		node, err := cluster.MasterForKey(ctx, ev.channel)
+		if err != nil {
+			return mapErr(err)
+		}
+		pub = node
+	}
+	return mapErr(pub.Publish(ctx, ev.channel, msg).Err())
 }
 
 // Subscribe returns once Redis has confirmed the subscription, so every event published
@@ -74,7 +91,7 @@ func (ev *Events) subscribe(ctx context.Context) (*goredis.PubSub, error) {
 	}
 	bctx, cancel := bounded(ctx)
 	defer cancel()
-	ps := ev.c.Subscribe(bctx, eventsChannel(ev.c))
+	ps := ev.c.Subscribe(bctx, ev.channel)
 	msg, err := ps.ReceiveTimeout(bctx, callTimeout)
 	if err == nil {
 		if _, ok := msg.(*goredis.Subscription); !ok {

@@ -18,13 +18,16 @@ import (
 
 // Keys of the ranking. The live set holds absolute totals; the ready marker exists only
 // after a completed rebuild, so a restarted or flushed Redis says "not ranked" instead of
-// answering from a partial set.
+// answering from a partial set. They share the hash tag {ranking}, so in Redis Cluster they
+// live in one slot: the scripts that read the build key's name from the lock and RENAME the
+// build set over the live one touch only keys of that slot.
 const (
-	rankingKey    = keyPrefix + "ranking"
-	readyKey      = keyPrefix + "ranking:ready"
-	rebuildKey    = keyPrefix + "ranking:rebuild" // the rebuild lock; its value names the build key
-	generationKey = keyPrefix + "ranking:generation"
-	buildPrefix   = keyPrefix + "ranking:build:"
+	rankingTag    = keyPrefix + "{ranking}"
+	rankingKey    = rankingTag
+	readyKey      = rankingTag + ":ready"
+	rebuildKey    = rankingTag + ":rebuild" // the rebuild lock; its value names the build key
+	generationKey = rankingTag + ":generation"
+	buildPrefix   = rankingTag + ":build:"
 )
 
 // MaxExactTotal is the largest total a sorted-set score (a float64) holds exactly.
@@ -45,7 +48,7 @@ var errRebuildLost = errors.New("redis: ranking rebuild lost its lock (it took t
 
 // Leaderboard is ports.Leaderboard on a Redis sorted set.
 type Leaderboard struct {
-	c       *goredis.Client
+	c       goredis.UniversalClient
 	batch   int
 	lockTTL time.Duration
 	maxWait time.Duration
@@ -54,7 +57,7 @@ type Leaderboard struct {
 var _ ports.Leaderboard = (*Leaderboard)(nil)
 
 // NewLeaderboard returns the ranking kept in c.
-func NewLeaderboard(c *goredis.Client) *Leaderboard {
+func NewLeaderboard(c goredis.UniversalClient) *Leaderboard {
 	return &Leaderboard{c: c, batch: rebuildBatch, lockTTL: rebuildLockTTL, maxWait: rebuildMaxWait}
 }
 
@@ -422,6 +425,13 @@ func (l *Leaderboard) generation(ctx context.Context, key string) (int64, error)
 		return 0, nil
 	}
 	return n, mapErr(err)
+}
+
+// forgetRanking marks the ranking not ready and drops any rebuild's lock on a server that
+// may have lost acknowledged writes (see primaryWatch): readers fall back to Postgres and the
+// next rebuild starts from scratch, while a rebuild that was running loses its lock and fails.
+func forgetRanking(ctx context.Context, cn *goredis.Conn) error {
+	return cn.Del(ctx, readyKey, rebuildKey).Err()
 }
 
 func newBuildKey() string {

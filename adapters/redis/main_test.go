@@ -41,13 +41,13 @@ func emptyRedis(t *testing.T) *goredis.Client {
 }
 
 // openClient is a client of its own, as another instance of the app would have.
-func openClient(t *testing.T) *goredis.Client {
+func openClient(t *testing.T) goredis.UniversalClient {
 	t.Helper()
 	return openNamedClient(t, "bossraid-test")
 }
 
 // openNamedClient names its connections so a test can find them in CLIENT LIST.
-func openNamedClient(t *testing.T, name string) *goredis.Client {
+func openNamedClient(t *testing.T, name string) goredis.UniversalClient {
 	t.Helper()
 	c, err := redis.Open(context.Background(), testenv.RedisURLFor(redisDB)+"?client_name="+name)
 	if err != nil {

@@ -16,13 +16,13 @@ const throttlePrefix = keyPrefix + "throttle:"
 // Throttle is ports.Throttle on Redis counters shared by every instance. Each key counts in a
 // fixed window that starts at its first attempt and ends when the counter expires.
 type Throttle struct {
-	c *goredis.Client
+	c goredis.UniversalClient
 }
 
 var _ ports.Throttle = (*Throttle)(nil)
 
 // NewThrottle returns the attempt counters (sign-in failures, sign-ups) kept in c.
-func NewThrottle(c *goredis.Client) *Throttle {
+func NewThrottle(c goredis.UniversalClient) *Throttle {
 	return &Throttle{c: c}
 }
 

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/http/clientip"
 	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/adapters/redis"
 )
 
 // Config is every setting, read once from the environment and validated before anything starts.
@@ -55,7 +55,7 @@ func Settings() []Setting {
 	return []Setting{
 		{"APP_ENV", "development", "development, test or production (production refuses the development secret)"},
 		{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bossraid?sslmode=disable", "Postgres: all durable state; a postgres:// URL or key=value settings, with several hosts to fail over (see Running in production)"},
-		{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis: ranking set, caches, rate limits, live updates"},
+		{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis: ranking set, caches, rate limits, live updates; one server, Sentinel (master_name=) or Cluster (cluster=true)"},
 		{"HTTP_ADDR", "127.0.0.1:8080", "address to listen on"},
 		{"BOSSRAID_DATA", "(built in)", "boss raid data: a file path or an http(s) URL in the original format"},
 		{"SECRET_KEY", "(development key, with a warning)", "at least 32 characters; every signing key derives from it; the same on every instance"},
@@ -111,8 +111,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if _, err := postgres.ParseDSN(c.DatabaseURL); err != nil {
 		errs = append(errs, fmt.Errorf("DATABASE_URL: want a postgres:// URL or key=value settings: %w", err))
 	}
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		errs = append(errs, fmt.Errorf("REDIS_URL: want a redis:// or rediss:// URL"))
+	if _, err := redis.ParseURL(c.RedisURL); err != nil {
+		errs = append(errs, fmt.Errorf("REDIS_URL: %w (forms: redis://host:6379/0; Sentinel redis://s1:26379/0?master_name=NAME&addr=s2:26379; Cluster redis://h1:7000?cluster=true&addr=h2:7001)", err))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR=%q: want host:port, like 127.0.0.1:8080", c.HTTPAddr))

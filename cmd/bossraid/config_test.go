@@ -92,3 +92,52 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// REDIS_URL takes one server, a Sentinel-managed primary or a Redis Cluster; a URL that is
+// none of them, or mixes them, stops the server with a message saying what to write.
+func TestConfigRedisURLForms(t *testing.T) {
+	for _, ok := range []string{
+		"redis://127.0.0.1:6379/0",
+		"rediss://:secret@redis.example.internal:6380/2",
+		"redis://sentinel-1:26379/0?master_name=bossraid&addr=sentinel-2:26379&addr=sentinel-3:26379",
+		"redis://sentinel-user:sentinel-pass@s1:26379/1?master_name=bossraid&password=primary-pass",
+		"redis://h1:7000?cluster=true&addr=h2:7001&addr=h3:7002",
+		"rediss://user:pass@cfg.example.internal:6379/0?cluster=true",
+	} {
+		if _, err := LoadConfig(env(map[string]string{"REDIS_URL": ok})); err != nil {
+			t.Errorf("REDIS_URL=%s refused: %v", ok, err)
+		}
+	}
+	for bad, says := range map[string]string{
+		"http://x":                                    "redis:// or rediss://",
+		"redis://h1:7000?addr=h2:7001":                "master_name=NAME for Sentinel or cluster=true",
+		"redis://h1:7000/3?cluster=true":              "only database 0",
+		"redis://h1:7000?cluster=yes":                 "cluster=true",
+		"redis://s1:26379?master_name=":               "master_name is empty",
+		"redis://s1:26379?master_name=m&cluster=true": "both cluster=true and master_name",
+		"redis://s1:26379?master_name=m&addr=s2":      "addr",
+		"redis://h:6379/0?dial_timout=1s":             "dial_timout",
+	} {
+		_, err := LoadConfig(env(map[string]string{"REDIS_URL": bad}))
+		if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), says) {
+			t.Errorf("REDIS_URL=%s: %v; want an error saying %q", bad, err, says)
+		}
+	}
+}
+
+// The compose "ha" profile's failover URL is one the server accepts.
+func TestComposeHARedisURLIsAccepted(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/compose/ha.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "BOSSRAID_REDIS_URL="); ok {
+			if _, err := LoadConfig(env(map[string]string{"REDIS_URL": v})); err != nil {
+				t.Fatalf("ha.env's REDIS_URL refused: %v", err)
+			}
+			return
+		}
+	}
+	t.Fatal("ha.env names no BOSSRAID_REDIS_URL")
+}

@@ -47,7 +47,7 @@ type deps struct {
 	cfg   Config
 	log   *slog.Logger
 	db    *sql.DB
-	redis *goredis.Client
+	redis goredis.UniversalClient
 	// gameMetrics counts what the use cases do (serve sets it); nil counts nothing.
 	gameMetrics ports.GameMetrics
 }

@@ -72,17 +72,23 @@ type worldOptions struct {
 	apps, players int
 	limit         float64 // boss raid limit in seconds; 0 keeps the built-in 180 s
 	standby       bool    // give pg a synchronous standby; the apps' DATABASE_URL names both
+	redisURL      string  // a Redis the test started itself (Sentinel, Cluster); "" starts one
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
-	w := &world{t: t, pg: tpl.StartPostgres(t), redis: faults.StartRedis(t)}
+	w := &world{t: t, pg: tpl.StartPostgres(t)}
 	databaseURL := w.pg.URL("postgres")
 	if o.standby {
 		w.standby = w.pg.StartStandby(t, "standby1")
 		databaseURL = faults.FailoverURL("postgres", w.pg, w.standby)
 	}
-	env := faults.AppEnv(databaseURL, w.redis.URL(0))
+	redisURL := o.redisURL
+	if redisURL == "" {
+		w.redis = faults.StartRedis(t)
+		redisURL = w.redis.URL(0)
+	}
+	env := faults.AppEnv(databaseURL, redisURL)
 	if o.limit > 0 {
 		data := fmt.Sprintf(`{"bossRaids":[{"bossRaidLimitSeconds":%g,"levels":[{"level":0,"score":20},{"level":1,"score":47},{"level":2,"score":85}]}]}`, o.limit)
 		file := filepath.Join(t.TempDir(), "bossdata.json")
@@ -274,7 +280,7 @@ func (w *world) checkRecords(t *testing.T) {
 }
 
 // rankingSetAgrees checks the Redis ranking set against SQL rank().
-func (w *world) rankingSetAgrees(ctx context.Context, rdb *goredis.Client) error {
+func (w *world) rankingSetAgrees(ctx context.Context, rdb goredis.UniversalClient) error {
 	return faults.RankingSetAgrees(ctx, w.db, rdb)
 }
 

@@ -125,7 +125,7 @@ func (o Oracle) Check(body []byte, player int64) error {
 
 // RankingSetAgrees checks the Redis ranking set itself (not the API, which may fall back to
 // Postgres) against SQL rank() for every ranked player.
-func RankingSetAgrees(ctx context.Context, db *sql.DB, rdb *goredis.Client) error {
+func RankingSetAgrees(ctx context.Context, db *sql.DB, rdb goredis.UniversalClient) error {
 	oracle, err := SQLRanking(ctx, db)
 	if err != nil {
 		return err

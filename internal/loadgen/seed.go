@@ -427,7 +427,7 @@ func (p *raidPlan) totals() []int64 {
 
 // RebuildRanking rebuilds the Redis ranking from Postgres, as `bossraid ranking rebuild`
 // does, and returns how many players it holds and how long it took.
-func RebuildRanking(ctx context.Context, db *sql.DB, rdb *goredis.Client) (int, time.Duration, error) {
+func RebuildRanking(ctx context.Context, db *sql.DB, rdb goredis.UniversalClient) (int, time.Duration, error) {
 	start := time.Now()
 	n, err := redis.NewLeaderboard(rdb).Rebuild(ctx, postgres.NewTotals(db))
 	return n, time.Since(start), err
@@ -435,7 +435,7 @@ func RebuildRanking(ctx context.Context, db *sql.DB, rdb *goredis.Client) (int, 
 
 // RankMismatches compares the Redis ranking's top n and a sample of players' standings with
 // SQL rank() over users.total_score, and returns a description of each difference.
-func RankMismatches(ctx context.Context, db *sql.DB, rdb *goredis.Client, topN, sample int) ([]string, error) {
+func RankMismatches(ctx context.Context, db *sql.DB, rdb goredis.UniversalClient, topN, sample int) ([]string, error) {
 	lb := redis.NewLeaderboard(rdb)
 	top, err := lb.Top(ctx, topN)
 	if err != nil {
@@ -511,7 +511,7 @@ func OpenDB(ctx context.Context, url string) (*sql.DB, error) {
 }
 
 // OpenRedis opens Redis with the app's adapter.
-func OpenRedis(ctx context.Context, url string) (*goredis.Client, error) {
+func OpenRedis(ctx context.Context, url string) (goredis.UniversalClient, error) {
 	c, err := redis.Open(ctx, url)
 	if err != nil {
 		if c != nil {
