@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,11 +120,36 @@ func (w *world) ready() error {
 	return nil
 }
 
+// rebuilds is the sum over the instances of bossraid_ranking_rebuilds_total.
+func (w *world) rebuilds(t *testing.T) int {
+	t.Helper()
+	total := 0
+	for _, a := range w.apps {
+		resp, err := http.Get(a.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "bossraid_ranking_rebuilds_total "); ok {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					t.Fatalf("rebuilds metric %q", v)
+				}
+				total += n
+			}
+		}
+		_ = resp.Body.Close()
+	}
+	return total
+}
+
 // The Sentinel-managed primary is SIGKILLed while players play through two instances: every
 // burst still admits exactly one player, nothing answers 5xx but 503 with Retry-After, the
 // Sentinels promote the replica and the instances follow it without a restart, and the
 // ranking set on the new primary is rebuilt and equal to SQL rank().
 func TestRedisSentinelFailoverMidPlay(t *testing.T) {
+	redis.LogTo(slog.New(slog.DiscardHandler)) // the test's own failover client
 	set := faults.StartSentinelSet(t)
 	w := newWorld(t, worldOptions{apps: 2, players: 16, redisURL: set.URL()})
 	pids := w.pids()
@@ -130,6 +157,7 @@ func TestRedisSentinelFailoverMidPlay(t *testing.T) {
 		w.round(t)
 	}
 	w.checkRanking(t)
+	rebuiltBefore := w.rebuilds(t)
 
 	stop := make(chan struct{})
 	ledger := &failoverLedger{outcomes: map[string]int{}}
@@ -168,6 +196,10 @@ func TestRedisSentinelFailoverMidPlay(t *testing.T) {
 		return w.rankingSetAgrees(ctx, rdb)
 	})
 	ranked := time.Since(killed)
+	// Each instance met a new primary, which may lack acknowledged writes: it rebuilt.
+	if after := w.rebuilds(t); after <= rebuiltBefore {
+		t.Fatalf("ranking rebuilds %d before the failover, %d after: the ranking was not rebuilt", rebuiltBefore, after)
+	}
 	w.round(t)
 	rounds++
 	faults.Eventually(t, 5*time.Second, "ranking set keeps up on the new primary", func() error {
@@ -182,8 +214,10 @@ func TestRedisSentinelFailoverMidPlay(t *testing.T) {
 	w.checkRanking(t)
 	w.checkRecords(t)
 	w.assertAppsAlive(t, pids)
-	t.Logf("primary %s SIGKILLed: replica promoted after %s, both instances ready after %s, ranking set equal to SQL after %s; %d rounds (one winner each); load answers: %v",
-		old, promoted.Round(time.Millisecond), readyAgain.Round(time.Millisecond), ranked.Round(time.Millisecond), rounds, ledger.outcomes)
+	t.Logf("primary %s SIGKILLed: replica promoted after %s, both instances ready after %s, ranking set equal to SQL after %s; ranking rebuilds %d → %d",
+		old, promoted.Round(time.Millisecond), readyAgain.Round(time.Millisecond), ranked.Round(time.Millisecond), rebuiltBefore, w.rebuilds(t))
+	t.Logf("%d rounds of %d simultaneous enters: each one 201 and %d × 409 raid_busy, the winner's end 200; load answers: %v",
+		rounds, len(w.players), len(w.players)-1, ledger.outcomes)
 }
 
 // flushCluster empties every primary of the cluster.
