@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,3 +159,33 @@ type timeoutError struct{}
 func (*timeoutError) Error() string   { return "i/o timeout" }
 func (*timeoutError) Timeout() bool   { return true }
 func (*timeoutError) Temporary() bool { return true }
+
+// ParseURL tells the three topologies apart and keeps every address.
+func TestParseURLModes(t *testing.T) {
+	for _, c := range []struct {
+		url    string
+		mode   redis.Mode
+		addrs  []string
+		master string
+		db     int
+	}{
+		{"redis://127.0.0.1:6379/3", redis.Single, []string{"127.0.0.1:6379"}, "", 3},
+		{"redis://s1:26379/2?master_name=bossraid&addr=s2:26379&addr=s3:26380", redis.Sentinel,
+			[]string{"s1:26379", "s2:26379", "s3:26380"}, "bossraid", 2},
+		{"redis://h1:7000?cluster=true&addr=h2:7001&addr=h3:7002", redis.Cluster,
+			[]string{"h1:7000", "h2:7001", "h3:7002"}, "", 0},
+		{"rediss://u:p@cfg.example:6379/0?cluster=true", redis.Cluster, []string{"cfg.example:6379"}, "", 0},
+	} {
+		got, err := redis.ParseURL(c.url)
+		if err != nil {
+			t.Errorf("%s: %v", c.url, err)
+			continue
+		}
+		if got.Mode != c.mode || !slices.Equal(got.Addrs, c.addrs) || got.MasterName != c.master || got.DB != c.db {
+			t.Errorf("%s: %v %v %q db %d; want %v %v %q db %d", c.url, got.Mode, got.Addrs, got.MasterName, got.DB, c.mode, c.addrs, c.master, c.db)
+		}
+		if s := got.String(); strings.Contains(s, ":p@") {
+			t.Errorf("%s: String() shows the password: %s", c.url, s)
+		}
+	}
+}
