@@ -240,7 +240,7 @@ func BenchmarkHTTP(b *testing.B) {
 
 // rankingInOneTrip is a prototype of the fix docs/PERFORMANCE.md recommends: the top 10, the
 // player's total and the count above it in one script, one round trip instead of two. It reads
-// the keys adapters/redis keeps (bossraid:ranking, bossraid:ranking:ready).
+// the keys adapters/redis keeps (bossraid:{ranking}, bossraid:{ranking}:ready).
 var rankingInOneTrip = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
@@ -273,7 +273,7 @@ func BenchmarkRankingRedisTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				res, err := rankingInOneTrip.Run(ctx, w.st.Redis, []string{"bossraid:ranking", "bossraid:ranking:ready"},
+				res, err := rankingInOneTrip.Run(ctx, w.st.Redis, []string{"bossraid:{ranking}", "bossraid:{ranking}:ready"},
 					raids.TopSize, member).Slice()
 				if err != nil || len(res) != 3 {
 					b.Errorf("%v %v", res, err)
