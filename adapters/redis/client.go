@@ -124,7 +124,7 @@ func ParseURL(raw string) (Target, error) {
 	case q.Has("master_name"):
 		o, err := goredis.ParseFailoverURL(u.String())
 		if err != nil {
-			return Target{}, fmt.Errorf("Sentinel URL: %w", err)
+			return Target{}, fmt.Errorf("failover (Sentinel) URL: %w", err)
 		}
 		if o.MasterName == "" {
 			return Target{}, errors.New("master_name is empty: name the primary the Sentinels watch")
