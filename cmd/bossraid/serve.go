@@ -136,6 +136,7 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, er
 		LocalThrottle: memory.NewThrottle(sysClock),
 		Raids:         postgres.NewRaids(d.db),
 		Admin:         postgres.NewAdmin(d.db),
+		Charts:        postgres.NewCharts(d.db),
 		Leaderboard:   redis.NewLeaderboard(d.redis),
 		Totals:        postgres.NewTotals(d.db),
 		Events:        redis.NewEvents(d.redis),

@@ -53,6 +53,7 @@ type Deps struct {
 	LocalThrottle ports.Throttle
 	Raids         ports.RaidStore
 	Admin         ports.AdminStore // the admin pages' questions over every raid and player
+	Charts        ports.ChartStore // the figures of the admin and player charts
 	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
 	Leaderboard ports.Leaderboard
 	Totals      interface {

@@ -163,6 +163,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		LocalThrottle: memory.NewThrottle(sys),
 		Raids:         postgres.NewRaids(db),
 		Admin:         postgres.NewAdmin(db),
+		Charts:        postgres.NewCharts(db),
 		Leaderboard:   redis.NewLeaderboard(rdb),
 		Totals:        postgres.NewTotals(db),
 		Events:        redis.NewEvents(rdb),

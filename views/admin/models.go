@@ -76,6 +76,7 @@ type Dashboard struct {
 	TimeLimit time.Duration
 	Levels    int
 	Questions []Link
+	Charts    Charts
 }
 
 // RaidRow is a raid in a table or on its page.

@@ -5,6 +5,7 @@ package page
 import (
 	"time"
 
+	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/partial"
 )
@@ -59,6 +60,8 @@ type Player struct {
 	PrevPath   string // "" on the first page
 	NextPath   string // "" on the last page
 	Own        bool   // the viewer's own page: offers signing out everywhere
+	Progress   component.StepChart
+	Outcomes   component.BarChart
 }
 
 // Error is the friendly page of a failed request.

@@ -38,8 +38,29 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 		row := raidRow(*cur)
 		v.Inside = &row
 	}
+	charts, err := h.app.AdminCharts(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
+	v.Charts = views.DrawCharts(r.Context(), chartFigures(charts))
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.admin"), views.TabDashboard)
 	h.render(w, r, http.StatusOK, views.DashboardPage(v))
+}
+
+// chartFigures is what the overview's charts show, as the view takes it.
+func chartFigures(c app.AdminCharts) views.ChartFigures {
+	f := views.ChartFigures{TotalsWidth: c.Totals.Width, Totals: c.Totals.Counts}
+	for _, h := range c.Hours {
+		f.Hours = append(f.Hours, views.HourOutcomes{Hour: h.Hour, Outcomes: component.Outcomes(h.Raids)})
+	}
+	for _, l := range c.Levels {
+		f.Levels = append(f.Levels, component.LevelOutcomes{Level: l.Level, Outcomes: component.Outcomes(l.Raids)})
+	}
+	for _, d := range c.Active {
+		f.Active = append(f.Active, views.DayFigure{Day: d.Day, N: d.N})
+	}
+	return f
 }
 
 // questions are what admins ask most, each answered by one page.

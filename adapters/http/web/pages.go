@@ -10,6 +10,7 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/i18n"
+	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
 )
@@ -89,6 +90,22 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		TotalScore: h.TotalScore, TotalCount: h.TotalCount,
 		Page: pageNo, Pages: max(1, (h.TotalCount+historyPageSize-1)/historyPageSize),
 		Own: own,
+	}
+	if h.TotalCount > 0 {
+		charts, err := web.app.PlayerCharts(r.Context(), h.UserID)
+		if err != nil {
+			web.fail(w, r, p, err)
+			return
+		}
+		progress := make([]page.ProgressPoint, 0, len(charts.Progress))
+		for _, pt := range charts.Progress {
+			progress = append(progress, page.ProgressPoint{Seq: pt.Seq, Total: pt.Total})
+		}
+		levels := make([]component.LevelOutcomes, 0, len(charts.Levels))
+		for _, l := range charts.Levels {
+			levels = append(levels, component.LevelOutcomes{Level: l.Level, Outcomes: component.Outcomes(l.Raids)})
+		}
+		v.Progress, v.Outcomes = page.DrawPlayerCharts(r.Context(), progress, levels)
 	}
 	now := web.app.Clock.Now()
 	for _, rd := range h.Raids {
