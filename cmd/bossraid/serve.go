@@ -21,12 +21,10 @@ import (
 	httpserver "github.com/bossraid/bossraid/adapters/http"
 	"github.com/bossraid/bossraid/adapters/http/apidocs"
 	"github.com/bossraid/bossraid/adapters/http/metrics"
-	"github.com/bossraid/bossraid/adapters/images"
-	"github.com/bossraid/bossraid/adapters/jwt"
-	"github.com/bossraid/bossraid/adapters/memory"
 	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/internal/wiring"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -107,7 +105,7 @@ func openPostgresWithRetry(ctx context.Context, url string, opts postgres.Option
 }
 
 // buildApp wires the adapters into the use cases.
-func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, error) {
+func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*wiring.Graph, error) {
 	data, err := boss.LoadBossData(ctx)
 	if err != nil {
 		return nil, err
@@ -116,35 +114,15 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*app.App, er
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := jwt.New(jwt.DeriveKey([]byte(d.cfg.SecretKey), jwt.TokensPurpose))
-	if err != nil {
-		return nil, err
-	}
-	sysClock := clock.System{}
 	settings := app.DefaultSettings()
 	settings.AccessTokenTTL = d.cfg.AccessTokenTTL
 	settings.RefreshTokenTTL = d.cfg.RefreshTokenTTL
 	settings.SignUpAddressLimit, settings.SignUpWindow = d.cfg.SignUpLimit, d.cfg.SignUpWindow
-	return app.New(app.Deps{
-		Clock:         sysClock,
-		Users:         postgres.NewUsers(d.db),
-		Sessions:      postgres.NewSessions(d.db),
-		Tokens:        tokens,
-		Hasher:        hasher,
-		Images:        images.New(),
-		Throttle:      redis.NewThrottle(d.redis),
-		LocalThrottle: memory.NewThrottle(sysClock),
-		Raids:         postgres.NewRaids(d.db),
-		Admin:         postgres.NewAdmin(d.db),
-		Charts:        postgres.NewCharts(d.db),
-		Leaderboard:   redis.NewLeaderboard(d.redis),
-		Totals:        postgres.NewTotals(d.db),
-		Events:        redis.NewEvents(d.redis),
-		BossSource:    boss,
-		Metrics:       d.gameMetrics,
-		Changes:       postgres.NewChangeFeed(d.cfg.DatabaseURL, d.log),
-		Logger:        d.log,
-	}, settings, data)
+	return wiring.Build(wiring.Inputs{
+		Settings: settings, Boss: data, BossSource: boss, Hasher: hasher,
+		Secret: []byte(d.cfg.SecretKey), Clock: clock.System{}, Metrics: d.gameMetrics, Logger: d.log,
+		DB: d.db, Redis: d.redis, DatabaseURL: d.cfg.DatabaseURL,
+	})
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
@@ -178,10 +156,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	d.gameMetrics = m
-	a, err := buildApp(ctx, d, boss)
+	g, err := buildApp(ctx, d, boss)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
+	a := g.App
 
 	stopStreams := make(chan struct{})
 	frontDoors, err := buildFrontDoors(d, a, stopStreams)
@@ -191,7 +170,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	frontDoors = append([]httpserver.FrontDoor{m, apidocs.New(log)}, frontDoors...)
 	srv := httpserver.New(httpserver.Config{
 		App:            a,
-		Images:         postgres.NewImages(d.db),
+		Images:         g.Images,
 		Logger:         log,
 		TrustProxy:     cfg.TrustProxy,
 		TrustedProxies: cfg.TrustedProxies,
@@ -212,7 +191,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
-	bg.Go(func() { a.Run(bgCtx, cfg.SweepInterval) })
+	bg.Go(func() { g.Run(bgCtx, cfg.SweepInterval) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()

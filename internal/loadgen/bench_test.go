@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"testing"
@@ -13,17 +12,14 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
-	"github.com/bossraid/bossraid/adapters/bossdata"
-	"github.com/bossraid/bossraid/adapters/clock"
-	"github.com/bossraid/bossraid/adapters/images"
 	"github.com/bossraid/bossraid/adapters/jwt"
-	"github.com/bossraid/bossraid/adapters/memory"
 	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/internal/loadgen"
 	"github.com/bossraid/bossraid/internal/testenv"
+	"github.com/bossraid/bossraid/internal/wiring"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -77,23 +73,14 @@ func coldApp(b *testing.B, st *testenv.Stack) *app.App {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tokens, err := jwt.New(jwt.DeriveKey([]byte("testenv-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	g, err := wiring.Build(wiring.Inputs{
+		Settings: app.DefaultSettings(), Boss: raids.DefaultBossData(), Hasher: hasher,
+		Secret: []byte(testenv.TokenSecret), DB: st.DB, Redis: st.Redis,
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sys := clock.System{}
-	a, err := app.New(app.Deps{
-		Clock: sys, Users: postgres.NewUsers(st.DB), Sessions: postgres.NewSessions(st.DB),
-		Tokens: tokens, Hasher: hasher, Images: images.New(),
-		Throttle: redis.NewThrottle(st.Redis), LocalThrottle: memory.NewThrottle(sys),
-		Raids: postgres.NewRaids(st.DB), Admin: postgres.NewAdmin(st.DB),
-		Leaderboard: redis.NewLeaderboard(st.Redis), Totals: postgres.NewTotals(st.DB),
-		Events: redis.NewEvents(st.Redis), BossSource: bossdata.New("", nil),
-		Logger: slog.New(slog.DiscardHandler),
-	}, app.DefaultSettings(), raids.DefaultBossData())
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := g.App
 	return a
 }
 

@@ -15,16 +15,12 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
-	"github.com/bossraid/bossraid/adapters/bossdata"
 	"github.com/bossraid/bossraid/adapters/clock"
 	httpserver "github.com/bossraid/bossraid/adapters/http"
-	"github.com/bossraid/bossraid/adapters/images"
-	"github.com/bossraid/bossraid/adapters/jwt"
-	"github.com/bossraid/bossraid/adapters/memory"
-	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/internal/wiring"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -117,6 +113,9 @@ func NewStack(t testing.TB, opts StackOptions) *Stack {
 	return st
 }
 
+// TokenSecret is the key material the stacks sign API tokens with.
+const TokenSecret = "testenv-secret-key-of-at-least-32-characters"
+
 // Reset empties every table so a test starts from nothing.
 func Reset(t testing.TB, db *sql.DB) {
 	t.Helper()
@@ -147,34 +146,15 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := jwt.New(jwt.DeriveKey([]byte("testenv-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	g, err := wiring.Build(wiring.Inputs{
+		Settings: settings, Boss: boss, Hasher: hasher, Secret: []byte(TokenSecret),
+		Clock: clock.System{}, Metrics: opts.Metrics, Logger: log,
+		DB: db, Redis: rdb, DatabaseURL: pkg.URL,
+	})
 	if err != nil {
 		return nil, err
 	}
-	sys := clock.System{}
-	a, err := app.New(app.Deps{
-		Clock:         sys,
-		Users:         postgres.NewUsers(db),
-		Sessions:      postgres.NewSessions(db),
-		Tokens:        tokens,
-		Hasher:        hasher,
-		Images:        images.New(),
-		Throttle:      redis.NewThrottle(rdb),
-		LocalThrottle: memory.NewThrottle(sys),
-		Raids:         postgres.NewRaids(db),
-		Admin:         postgres.NewAdmin(db),
-		Charts:        postgres.NewCharts(db),
-		Leaderboard:   redis.NewLeaderboard(rdb),
-		Totals:        postgres.NewTotals(db),
-		Events:        redis.NewEvents(rdb),
-		BossSource:    bossdata.New("", nil),
-		Metrics:       opts.Metrics,
-		Changes:       postgres.NewChangeFeed(pkg.URL, log),
-		Logger:        log,
-	}, settings, boss)
-	if err != nil {
-		return nil, err
-	}
+	a := g.App
 	stop := make(chan struct{})
 	st := &Stack{App: a, DB: db, Redis: rdb, Stop: stop}
 	var frontDoors []httpserver.FrontDoor
@@ -182,7 +162,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		frontDoors = opts.FrontDoors(st)
 	}
 	st.HTTP = httpserver.New(httpserver.Config{
-		App: a, Images: postgres.NewImages(db), Logger: log, FrontDoors: frontDoors,
+		App: a, Images: g.Images, Logger: log, FrontDoors: frontDoors,
 		Observe: opts.Observe,
 		Checks: []httpserver.Check{
 			{Name: "postgres", Ping: db.PingContext},
@@ -197,7 +177,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { a.Run(ctx, opts.SweepInterval) })
+	wg.Go(func() { g.Run(ctx, opts.SweepInterval) })
 	// Tests start when the instance hears other instances, as a production one soon does.
 	for deadline := time.Now().Add(5 * time.Second); !a.FollowingChanges(); {
 		if time.Now().After(deadline) {

@@ -13,15 +13,11 @@ import (
 	"testing"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
-	"github.com/bossraid/bossraid/adapters/bossdata"
-	"github.com/bossraid/bossraid/adapters/clock"
 	httpserver "github.com/bossraid/bossraid/adapters/http"
-	"github.com/bossraid/bossraid/adapters/images"
-	"github.com/bossraid/bossraid/adapters/jwt"
-	"github.com/bossraid/bossraid/adapters/memory"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/internal/wiring"
 )
 
 // fuzzRoutes are the JSON routes; {arg} is filled with the fuzzed path argument.
@@ -54,25 +50,18 @@ type fuzzServer struct {
 
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
-	sys := clock.System{}
-	store := memory.NewStore(sys)
 	hasher, err := argon2id.New(argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
 	if err != nil {
 		f.Fatal(err)
 	}
-	tokens, err := jwt.New(jwt.DeriveKey([]byte("fuzz-secret-key-of-at-least-32-characters"), jwt.TokensPurpose))
+	g, err := wiring.Build(wiring.Inputs{
+		Settings: app.DefaultSettings(), Boss: raids.DefaultBossData(), Hasher: hasher,
+		Secret: []byte("fuzz-secret-key-of-at-least-32-characters"),
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
-	a, err := app.New(app.Deps{
-		Clock: sys, Users: store, Sessions: store, Tokens: tokens, Hasher: hasher, Images: images.New(),
-		Throttle: memory.NewThrottle(sys), LocalThrottle: memory.NewThrottle(sys),
-		Raids: store, Admin: store, Leaderboard: memory.NewLeaderboard(), Totals: store,
-		Events: memory.NewEvents(), BossSource: bossdata.New("", nil),
-	}, app.DefaultSettings(), raids.DefaultBossData())
-	if err != nil {
-		f.Fatal(err)
-	}
+	a := g.App
 	ctx := context.Background()
 	if _, err := a.RebuildRanking(ctx); err != nil {
 		f.Fatal(err)

@@ -1,0 +1,113 @@
+// Package wiring builds the game's object graph — adapters composed around the use cases — in one
+// place. The server, the test stacks, the fuzz harness and the benchmarks all build through
+// Build, so a new port or a new decorator is one edit here.
+package wiring
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/bossraid/bossraid/adapters/bossdata"
+	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/images"
+	"github.com/bossraid/bossraid/adapters/jwt"
+	"github.com/bossraid/bossraid/adapters/memory"
+	"github.com/bossraid/bossraid/adapters/postgres"
+	"github.com/bossraid/bossraid/adapters/redis"
+	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
+)
+
+// Inputs are what the graph is built from: configuration and the connections already open.
+type Inputs struct {
+	Settings   app.Settings
+	Boss       raids.BossData       // the boss raid data in force, loaded and validated
+	BossSource ports.BossDataSource // where a reload reads it; nil: the built-in data
+	Hasher     ports.PasswordHasher
+	Secret     []byte // the key material the API tokens are signed with
+	Clock      ports.Clock
+	Metrics    ports.GameMetrics // nil counts nothing
+	Logger     *slog.Logger      // nil discards
+
+	// DB and Redis are the production stores. With DB nil every store is in memory (fuzzing,
+	// fast tests) and Redis is not used.
+	DB    *sql.DB
+	Redis *goredis.Client
+	// DatabaseURL is where the change feed listens; "" (and Changes nil) runs without it, so
+	// nothing is cached.
+	DatabaseURL string
+	// Changes replaces the change feed built from DatabaseURL.
+	Changes ports.ChangeFeed
+	// Throttle replaces the shared throttle (tests of its outage).
+	Throttle ports.Throttle
+}
+
+// Graph is a built instance.
+type Graph struct {
+	App    *app.App
+	Images ports.ImageStore
+	// Memory holds every store when Inputs.DB was nil.
+	Memory *memory.Store
+	run    func(ctx context.Context, sweepEvery time.Duration)
+}
+
+// Run does the instance's background work until ctx ends; sweepEvery 0 disables the sweeper.
+func (g *Graph) Run(ctx context.Context, sweepEvery time.Duration) { g.run(ctx, sweepEvery) }
+
+// Build composes the adapters around the use cases.
+func Build(in Inputs) (*Graph, error) {
+	if in.Hasher == nil {
+		return nil, errors.New("wiring: no password hasher")
+	}
+	if in.Clock == nil {
+		in.Clock = clock.System{}
+	}
+	if in.Logger == nil {
+		in.Logger = slog.New(slog.DiscardHandler)
+	}
+	if in.BossSource == nil {
+		in.BossSource = bossdata.New("", nil)
+	}
+	tokens, err := jwt.New(jwt.DeriveKey(in.Secret, jwt.TokensPurpose))
+	if err != nil {
+		return nil, err
+	}
+	deps := app.Deps{
+		Clock: in.Clock, Tokens: tokens, Hasher: in.Hasher, Images: images.New(),
+		LocalThrottle: memory.NewThrottle(in.Clock), BossSource: in.BossSource,
+		Metrics: in.Metrics, Logger: in.Logger, Changes: in.Changes,
+	}
+	g := &Graph{}
+	if in.DB == nil {
+		store := memory.NewStore(in.Clock)
+		g.Memory, g.Images = store, store
+		deps.Users, deps.Sessions, deps.Raids, deps.Admin, deps.Totals = store, store, store, store, store
+		deps.Charts = store
+		deps.Throttle, deps.Leaderboard, deps.Events = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
+	} else {
+		g.Images = postgres.NewImages(in.DB)
+		deps.Users, deps.Sessions = postgres.NewUsers(in.DB), postgres.NewSessions(in.DB)
+		deps.Raids, deps.Admin, deps.Totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
+		deps.Charts = postgres.NewCharts(in.DB)
+		deps.Throttle, deps.Leaderboard, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
+		if deps.Changes == nil && in.DatabaseURL != "" {
+			deps.Changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
+		}
+	}
+	if in.Throttle != nil {
+		deps.Throttle = in.Throttle
+	}
+	a, err := app.New(deps, in.Settings, in.Boss)
+	if err != nil {
+		return nil, err
+	}
+	g.App = a
+	g.run = a.Run
+	return g, nil
+}
