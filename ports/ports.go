@@ -39,6 +39,13 @@ type UserStore interface {
 	SetRole(ctx context.Context, email string, role users.Role) (users.User, error)
 }
 
+// AccountLookup reads what a token check needs of a player: id, nickname, role and token
+// version. Other fields may be stale or empty (it may answer from a cache kept exact for those
+// four by ChangeFeed); the password hash is always empty. Returns users.ErrNotFound.
+type AccountLookup interface {
+	AccountByID(ctx context.Context, id int64) (users.User, error)
+}
+
 // RefreshToken is the stored side of a refresh token; the token itself is signed by Tokens.
 type RefreshToken struct {
 	ID        string

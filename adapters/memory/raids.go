@@ -21,7 +21,9 @@ func (s *Store) EnterRaid(_ context.Context, userID int64, level raids.Level, li
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	s.sweep(now)
+	if s.sweep(now) > 0 {
+		s.changes.Report(ports.Change{Kind: ports.RaidChanged})
+	}
 	for _, r := range s.raids {
 		if r.Status == raids.StatusInProgress {
 			return raids.Raid{}, &raids.BusyError{UserID: r.UserID, RaidID: r.ID}
@@ -37,6 +39,7 @@ func (s *Store) EnterRaid(_ context.Context, userID int64, level raids.Level, li
 		TimeLimit: limit,
 	}
 	s.raids = append(s.raids, r)
+	s.changes.Report(ports.Change{Kind: ports.RaidChanged})
 	r.Nickname = u.Nickname
 	return r, nil
 }
@@ -85,6 +88,9 @@ func (s *Store) UpdateRaid(_ context.Context, raidID int64, change func(r raids.
 	result := stored
 	result.Status, result.Score, result.EndTime = changed.Status, changed.Score, changed.EndTime
 	s.raids[raidID-1] = withoutNickname(result)
+	if result.Status != stored.Status {
+		s.changes.Report(ports.Change{Kind: ports.RaidChanged})
+	}
 	return result, u.TotalScore, changeErr
 }
 
@@ -174,5 +180,9 @@ func (s *Store) History(_ context.Context, userID int64, offset, limit int) ([]r
 func (s *Store) SweepExpired(context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sweep(s.now()), nil
+	n := s.sweep(s.now())
+	if n > 0 {
+		s.changes.Report(ports.Change{Kind: ports.RaidChanged})
+	}
+	return n, nil
 }

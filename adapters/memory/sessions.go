@@ -63,5 +63,6 @@ func (s *Store) EndAllSessions(_ context.Context, userID int64) (int64, error) {
 	}
 	u.TokenVersion++
 	s.revokeAll(userID)
+	s.changes.Report(ports.Change{Kind: ports.PlayerChanged, UserID: userID})
 	return u.TokenVersion, nil
 }

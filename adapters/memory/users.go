@@ -30,6 +30,7 @@ type Store struct {
 	images     map[string]users.ProfileImage
 	tokens     map[string]ports.RefreshToken
 	raids      []raids.Raid // raid id n is raids[n-1]
+	changes    *ChangeFeed  // told of every committed change, as Postgres notifies
 }
 
 // NewStore returns an empty store whose "now" is clock's.
@@ -41,8 +42,13 @@ func NewStore(clock ports.Clock) *Store {
 		byNickname: map[string]int64{},
 		images:     map[string]users.ProfileImage{},
 		tokens:     map[string]ports.RefreshToken{},
+		changes:    NewChangeFeed(),
 	}
 }
+
+// Changes is the feed of the store's committed changes to players' token versions and roles
+// and to raids' statuses.
+func (s *Store) Changes() *ChangeFeed { return s.changes }
 
 var _ ports.UserStore = (*Store)(nil)
 
@@ -146,6 +152,9 @@ func (s *Store) SetRole(_ context.Context, email string, role users.Role) (users
 		return users.User{}, users.ErrNotFound
 	}
 	u := s.users[id]
-	u.Role = role
+	if u.Role != role {
+		u.Role = role
+		s.changes.Report(ports.Change{Kind: ports.PlayerChanged, UserID: id})
+	}
 	return *u, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/bossdata"
 	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/hot"
 	"github.com/bossraid/bossraid/adapters/memory"
 	"github.com/bossraid/bossraid/adapters/postgres"
 	"github.com/bossraid/bossraid/core/app"
@@ -191,21 +192,23 @@ func TestFrozenFeedDisablesThePlayerCache(t *testing.T) {
 	emptyDatabase(t)
 	proxy := newFreezingProxy(t, postgresAddr(t))
 	sys := clock.System{}
+	cache := hot.New(sys)
+	players := cache.Users(postgres.NewUsers(testDB))
 	a, err := app.New(app.Deps{
-		Clock: sys, Users: postgres.NewUsers(testDB), Sessions: postgres.NewSessions(testDB),
-		Raids: postgres.NewRaids(testDB), Totals: postgres.NewTotals(testDB),
+		Clock: sys, Users: players, Accounts: players, Sessions: cache.Sessions(postgres.NewSessions(testDB)),
+		Raids: cache.Raids(postgres.NewRaids(testDB)), Totals: postgres.NewTotals(testDB),
 		Leaderboard: memory.NewLeaderboard(), Events: memory.NewEvents(),
-		LocalThrottle: memory.NewThrottle(sys), BossSource: bossdata.New("", nil),
-		Changes: postgres.NewChangeFeed(proxy.url(t, testURL), slog.New(slog.DiscardHandler)).WithTiming(fastFeed),
+		Throttle: memory.NewThrottle(sys), BossSource: bossdata.New("", nil),
 	}, app.DefaultSettings(), raids.DefaultBossData())
 	if err != nil {
 		t.Fatal(err)
 	}
+	feed := postgres.NewChangeFeed(proxy.url(t, testURL), slog.New(slog.DiscardHandler)).WithTiming(fastFeed)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); a.Run(ctx, 0) }()
+	go func() { defer close(done); cache.Follow(ctx, feed) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "the instance to follow changes", a.FollowingChanges)
+	waitFor(t, "the instance to follow changes", cache.Following)
 
 	alice := portstest.NewPlayer(t, postgres.NewUsers(testDB), "frozenalice")
 	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); err != nil {
@@ -216,13 +219,13 @@ func TestFrozenFeedDisablesThePlayerCache(t *testing.T) {
 	if _, err := postgres.NewSessions(testDB).EndAllSessions(ctx, alice.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the cache to be disabled while the feed is black-holed", func() bool { return !a.FollowingChanges() })
+	waitFor(t, "the cache to be disabled while the feed is black-holed", func() bool { return !cache.Following() })
 	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
 		t.Fatalf("signed-out token with the feed frozen: got %v, want ErrUnauthenticated", err)
 	}
 
 	proxy.thaw()
-	waitFor(t, "the cache to be back after the thaw", a.FollowingChanges)
+	waitFor(t, "the cache to be back after the thaw", cache.Following)
 	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
 		t.Fatalf("signed-out token after the thaw: got %v, want ErrUnauthenticated", err)
 	}

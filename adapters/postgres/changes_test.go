@@ -146,3 +146,13 @@ func TestOneNotificationPerRaidTransaction(t *testing.T) {
 		t.Fatalf("500 raids in one transaction sent %d notifications, want 1", n)
 	}
 }
+
+func TestChangeFeedContract(t *testing.T) {
+	portstest.RunChangeFeed(t, func(t *testing.T) portstest.ChangeFeedStores {
+		emptyDatabase(t)
+		return portstest.ChangeFeedStores{
+			Feed:  postgres.NewChangeFeed(testURL, slog.New(slog.DiscardHandler)),
+			Users: postgres.NewUsers(testDB), Sessions: postgres.NewSessions(testDB), Raids: postgres.NewRaids(testDB),
+		}
+	})
+}

@@ -52,7 +52,7 @@ func (a *App) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (us
 	if fields != nil {
 		return users.User{}, &ValidationError{Fields: fields}
 	}
-	if _, err := a.reserve(ctx, "signup:address:"+clientAddr, a.settings.SignUpAddressLimit, a.settings.SignUpWindow); err != nil {
+	if err := a.reserve(ctx, "signup:address:"+clientAddr, a.settings.SignUpAddressLimit, a.settings.SignUpWindow); err != nil {
 		return users.User{}, err
 	}
 	email := users.NormalizeEmail(in.Email)
@@ -147,26 +147,24 @@ func (a *App) CheckCredentials(ctx context.Context, email, password, clientAddr 
 	email = users.NormalizeEmail(email)
 	accountKey, addressKey := "signin:account:"+email, "signin:address:"+clientAddr
 	window := a.settings.SignInWindow
-	accountTh, err := a.reserve(ctx, accountKey, a.settings.SignInAccountLimit, window)
-	if err != nil {
+	if err := a.reserve(ctx, accountKey, a.settings.SignInAccountLimit, window); err != nil {
 		return users.User{}, err
 	}
-	addressTh, err := a.reserve(ctx, addressKey, a.settings.SignInAddressLimit, window)
-	if err != nil {
-		a.release(ctx, accountTh, accountKey)
+	if err := a.reserve(ctx, addressKey, a.settings.SignInAddressLimit, window); err != nil {
+		a.release(ctx, accountKey)
 		return users.User{}, err
 	}
 	u, ok, err := a.verifyPassword(ctx, email, password)
 	if err != nil { // nothing was judged: the attempt does not count
-		a.release(ctx, accountTh, accountKey)
-		a.release(ctx, addressTh, addressKey)
+		a.release(ctx, accountKey)
+		a.release(ctx, addressKey)
 		return users.User{}, err
 	}
 	if !ok {
 		return users.User{}, users.ErrInvalidCredentials
 	}
 	a.resetFailures(ctx, accountKey)
-	a.release(ctx, addressTh, addressKey)
+	a.release(ctx, addressKey)
 	return u, nil
 }
 
@@ -249,29 +247,21 @@ func newTokenID() (string, error) {
 }
 
 // reserve counts one attempt for key before the work it guards, refusing with
-// *RateLimitedError once key has limit attempts in its window. The count is kept in Redis,
-// shared by every instance; while Redis is unreachable the process-local throttle counts
-// instead, so an outage does not open the gates. It returns the throttle that holds the
-// reservation, for release.
-func (a *App) reserve(ctx context.Context, key string, limit int, window time.Duration) (ports.Throttle, error) {
-	th := a.Throttle
-	ok, resetIn, err := th.Reserve(ctx, key, limit, window)
+// *RateLimitedError once key has limit attempts in its window.
+func (a *App) reserve(ctx context.Context, key string, limit int, window time.Duration) error {
+	ok, resetIn, err := a.Throttle.Reserve(ctx, key, limit, window)
 	if err != nil {
-		a.Logger.Warn("throttle unavailable, counting locally", "err", err)
-		th = a.LocalThrottle
-		if ok, resetIn, err = th.Reserve(ctx, key, limit, window); err != nil {
-			return nil, err
-		}
+		return err
 	}
 	if !ok {
-		return nil, &RateLimitedError{RetryAfter: max(resetIn, time.Second)}
+		return &RateLimitedError{RetryAfter: max(resetIn, time.Second)}
 	}
-	return th, nil
+	return nil
 }
 
 // release gives back an attempt that turned out not to count.
-func (a *App) release(ctx context.Context, th ports.Throttle, key string) {
-	if err := th.Release(ctx, key); err != nil {
+func (a *App) release(ctx context.Context, key string) {
+	if err := a.Throttle.Release(ctx, key); err != nil {
 		a.Logger.Warn("throttle unavailable, attempt not released", "key", key, "err", err)
 	}
 }
@@ -280,19 +270,14 @@ func (a *App) resetFailures(ctx context.Context, key string) {
 	if err := a.Throttle.Reset(ctx, key); err != nil {
 		a.Logger.Warn("throttle unavailable", "err", err)
 	}
-	_ = a.LocalThrottle.Reset(ctx, key)
 }
 
 // Authenticate turns an access token into the acting player. Anything wrong with the token,
 // including a sign-out since it was issued, is ErrUnauthenticated.
 func (a *App) Authenticate(ctx context.Context, accessToken string) (Player, error) {
-	claims, ok := a.tokens.get(accessToken)
-	if !ok {
-		var err error
-		if claims, err = a.Tokens.Verify(accessToken, ports.TokenAccess); err != nil {
-			return Player{}, ErrUnauthenticated
-		}
-		a.tokens.put(accessToken, claims)
+	claims, err := a.Tokens.Verify(accessToken, ports.TokenAccess)
+	if err != nil {
+		return Player{}, ErrUnauthenticated
 	}
 	if !a.Clock.Now().Before(claims.ExpiresAt) {
 		return Player{}, ErrUnauthenticated
@@ -303,19 +288,12 @@ func (a *App) Authenticate(ctx context.Context, accessToken string) (Player, err
 // PlayerByID returns the player if their token version is still version; a session that
 // outlived a sign-out or a deleted account is ErrUnauthenticated.
 func (a *App) PlayerByID(ctx context.Context, id, version int64) (Player, error) {
-	u, ok := a.hot.player(id)
-	if !ok {
-		gen, _ := a.hot.generation()
-		var err error
-		u, err = a.Users.UserByID(ctx, id)
-		if errors.Is(err, users.ErrNotFound) {
-			return Player{}, ErrUnauthenticated
-		}
-		if err != nil {
-			return Player{}, err
-		}
-		a.hot.storePlayer(gen, u)
-		a.nicknames.Store(u.ID, u.Nickname)
+	u, err := a.Accounts.AccountByID(ctx, id)
+	if errors.Is(err, users.ErrNotFound) {
+		return Player{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Player{}, err
 	}
 	if u.TokenVersion != version {
 		return Player{}, ErrUnauthenticated
@@ -381,21 +359,14 @@ func (a *App) SignOut(ctx context.Context, p Player, refreshToken string) error 
 // SignOutEverywhere kills every token and session of the player.
 func (a *App) SignOutEverywhere(ctx context.Context, p Player) error {
 	_, err := a.Sessions.EndAllSessions(ctx, p.ID)
-	a.hot.forgetPlayer(p.ID) // other instances hear of it from the change feed
 	return err
 }
 
-// nickname returns a player's nickname, from memory when seen before.
+// nickname returns a player's nickname.
 func (a *App) nickname(ctx context.Context, id int64) (string, error) {
-	if n, ok := a.nicknames.Load(id); ok {
-		return n.(string), nil
-	}
 	got, err := a.Users.Nicknames(ctx, []int64{id})
 	if err != nil {
 		return "", err
-	}
-	if n, ok := got[id]; ok {
-		a.nicknames.Store(id, n)
 	}
 	return got[id], nil
 }

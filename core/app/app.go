@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -41,19 +43,18 @@ func DefaultSettings() Settings {
 
 // Deps are the ports the use cases run on.
 type Deps struct {
-	Clock    ports.Clock
-	Users    ports.UserStore
+	Clock ports.Clock
+	Users ports.UserStore
+	// Accounts answers the token check; nil reads Users.
+	Accounts ports.AccountLookup
 	Sessions ports.SessionStore
 	Tokens   ports.Tokens
 	Hasher   ports.PasswordHasher
 	Images   ports.ImageChecker
-	// Throttle counts failed sign-ins and sign-ups (Redis); LocalThrottle stands in while it is
-	// unreachable.
-	Throttle      ports.Throttle
-	LocalThrottle ports.Throttle
-	Raids         ports.RaidStore
-	Admin         ports.AdminStore // the admin pages' questions over every raid and player
-	Charts        ports.ChartStore // the figures of the admin and player charts
+	Throttle ports.Throttle // counts sign-in attempts and sign-ups, shared by every instance
+	Raids    ports.RaidStore
+	Admin    ports.AdminStore // the admin pages' questions over every raid and player
+	Charts   ports.ChartStore // the figures of the admin and player charts
 	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
 	Leaderboard ports.Leaderboard
 	Totals      interface {
@@ -63,9 +64,7 @@ type Deps struct {
 	Events     ports.Events
 	BossSource ports.BossDataSource
 	Metrics    ports.GameMetrics // nil counts nothing
-	// Changes lets the app cache token checks and raid status; nil disables the cache.
-	Changes ports.ChangeFeed
-	Logger  *slog.Logger
+	Logger     *slog.Logger
 }
 
 // App is the set of use cases. Build it with New; it is safe for concurrent use.
@@ -73,12 +72,8 @@ type App struct {
 	Deps
 	settings Settings
 
-	boss      atomic.Pointer[raids.BossData]
-	changes   changeFeed
-	hot       hotCache
-	enterGate chan struct{} // one entry at a time goes to the database (see EnterRaid)
-	tokens    tokenCache
-	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
+	boss    atomic.Pointer[raids.BossData]
+	changes changeFeed
 
 	rebuilding    atomic.Bool // a leaderboard rebuild is running in this process
 	rankingStale  atomic.Bool // a leaderboard write failed; rebuild when Redis answers again
@@ -97,7 +92,10 @@ func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
 	if len(boss.Levels) == 0 || boss.TimeLimit <= 0 {
 		return nil, errors.New("app: boss raid data is empty")
 	}
-	a := &App{Deps: deps, settings: settings, enterGate: make(chan struct{}, 1)}
+	if deps.Accounts == nil {
+		deps.Accounts = accountsFromUsers{deps.Users}
+	}
+	a := &App{Deps: deps, settings: settings}
 	a.boss.Store(&boss)
 	return a, nil
 }
@@ -115,3 +113,12 @@ func (noMetrics) RaidCleared()                      {}
 func (noMetrics) RaidsFailed(int)                   {}
 func (noMetrics) EnterRefusedBusy()                 {}
 func (noMetrics) RankingRebuilt(int, time.Duration) {}
+
+// accountsFromUsers reads the token check's facts straight from the store.
+type accountsFromUsers struct{ users ports.UserStore }
+
+func (s accountsFromUsers) AccountByID(ctx context.Context, id int64) (users.User, error) {
+	u, err := s.users.UserByID(ctx, id)
+	u.PasswordHash = ""
+	return u, err
+}

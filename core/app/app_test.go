@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/fallback"
 	"github.com/bossraid/bossraid/adapters/images"
 	"github.com/bossraid/bossraid/adapters/jwt"
 	"github.com/bossraid/bossraid/adapters/memory"
@@ -106,7 +108,7 @@ func newWorld(t *testing.T, throttle ports.Throttle) *world {
 	w.boss = &staticBoss{data: raids.DefaultBossData()}
 	w.app, err = app.New(app.Deps{
 		Clock: clock, Users: w.store, Sessions: w.store, Tokens: tokens, Hasher: hasher,
-		Images: images.New(), Throttle: throttle, LocalThrottle: memory.NewThrottle(clock),
+		Images: images.New(), Throttle: fallback.NewThrottle(throttle, memory.NewThrottle(clock), slog.New(slog.DiscardHandler)),
 		Raids: w.store, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
 		BossSource: w.boss,
 	}, app.DefaultSettings(), raids.DefaultBossData())

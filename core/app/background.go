@@ -62,9 +62,6 @@ func (a *App) Run(ctx context.Context, sweepEvery time.Duration) {
 		wg.Go(func() { a.sweep(ctx, sweepEvery) })
 	}
 	wg.Go(func() { a.keepRankingBuilt(ctx) })
-	if a.Changes != nil {
-		wg.Go(func() { a.hot.follow(ctx, a.Changes) })
-	}
 	wg.Wait()
 }
 
@@ -95,9 +92,6 @@ func (a *App) sweep(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			n, err := a.Raids.SweepExpired(ctx)
-			if n > 0 {
-				a.hot.forgetRaid()
-			}
 			if err != nil {
 				a.Logger.Warn("sweeping expired raids failed", "err", err)
 				continue

@@ -12,54 +12,23 @@ import (
 
 // EnterRaid puts the player inside the boss raid at level. An unknown level is a
 // *ValidationError; an occupied raid is a *raids.BusyError.
-//
-// Postgres alone decides who gets in. While this instance knows someone is inside (its cache
-// is exact to within a notification), it refuses without asking Postgres, and it sends one
-// entry at a time to Postgres, so a crowd rushing a free raid costs one transaction per
-// instance, not one per player. A cached "busy" can only refuse, never admit.
 func (a *App) EnterRaid(ctx context.Context, p Player, level int) (raids.Raid, error) {
 	boss := a.BossData()
 	lvl, err := boss.Level(level)
 	if err != nil {
 		return raids.Raid{}, Invalid("level", fmt.Sprintf("level %d is not a level of the boss raid", level))
 	}
-	if err := a.refuseIfKnownBusy(); err != nil {
-		return raids.Raid{}, err
-	}
-	if _, caching := a.hot.generation(); caching {
-		select {
-		case a.enterGate <- struct{}{}:
-			defer func() { <-a.enterGate }()
-		case <-ctx.Done():
-			return raids.Raid{}, ctx.Err()
-		}
-		if err := a.refuseIfKnownBusy(); err != nil { // the entry before ours may have won
-			return raids.Raid{}, err
-		}
-	}
 	r, err := a.Raids.EnterRaid(ctx, p.ID, lvl, boss.TimeLimit)
 	if errors.Is(err, raids.ErrBusy) {
 		a.Metrics.EnterRefusedBusy()
-		a.hot.forgetRaid()
-		_, _ = a.Status(ctx) // learn who is inside, so the next ones are refused from memory
 	}
 	if err != nil {
 		return raids.Raid{}, err
 	}
 	a.Metrics.RaidEntered()
 	r.Nickname = p.Nickname
-	a.hot.setRaid(r)
 	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
 	return r, nil
-}
-
-// refuseIfKnownBusy answers "busy" from the cache when it knows a raid is in progress.
-func (a *App) refuseIfKnownBusy() error {
-	if current, ok := a.hot.currentRaid(a.Clock.Now()); ok && current != nil {
-		a.Metrics.EnterRefusedBusy()
-		return &raids.BusyError{UserID: current.UserID, RaidID: current.ID}
-	}
-	return nil
 }
 
 // RaidResult is a raid after an attempt to end it, with the player's total then.
@@ -75,7 +44,6 @@ func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (
 	r, total, err := a.Raids.UpdateRaid(ctx, raidID, func(r raids.Raid, now time.Time) (raids.Raid, error) {
 		return r.End(p.ID, level, now)
 	})
-	a.hot.forgetRaid()
 	switch {
 	case errors.Is(err, raids.ErrLevelMismatch):
 		return RaidResult{}, &ValidationError{Fields: map[string]string{"level": "level does not match the raid's level"}}
@@ -102,18 +70,13 @@ type RaidStatus struct {
 // Status tells whether the raid is free; an expired raid counts as over.
 func (a *App) Status(ctx context.Context) (RaidStatus, error) {
 	st := RaidStatus{CanEnter: true, TimeLimit: a.BossData().TimeLimit}
-	current, ok := a.hot.currentRaid(a.Clock.Now())
-	if !ok {
-		gen, _ := a.hot.generation()
-		r, inside, err := a.Raids.CurrentRaid(ctx)
-		if err != nil {
-			return RaidStatus{}, err
-		}
-		current = nil
-		if inside {
-			current = &r
-		}
-		a.hot.storeRaid(gen, current)
+	r, inside, err := a.Raids.CurrentRaid(ctx)
+	if err != nil {
+		return RaidStatus{}, err
+	}
+	var current *raids.Raid
+	if inside {
+		current = &r
 	}
 	if current != nil {
 		r := *current

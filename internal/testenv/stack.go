@@ -179,7 +179,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	var wg sync.WaitGroup
 	wg.Go(func() { g.Run(ctx, opts.SweepInterval) })
 	// Tests start when the instance hears other instances, as a production one soon does.
-	for deadline := time.Now().Add(5 * time.Second); !a.FollowingChanges(); {
+	for deadline := time.Now().Add(5 * time.Second); !g.FollowingChanges(); {
 		if time.Now().After(deadline) {
 			st.Server.Close()
 			cancel()

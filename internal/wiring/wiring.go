@@ -8,12 +8,15 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/bossraid/bossraid/adapters/bossdata"
 	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/fallback"
+	"github.com/bossraid/bossraid/adapters/hot"
 	"github.com/bossraid/bossraid/adapters/images"
 	"github.com/bossraid/bossraid/adapters/jwt"
 	"github.com/bossraid/bossraid/adapters/memory"
@@ -52,10 +55,15 @@ type Inputs struct {
 type Graph struct {
 	App    *app.App
 	Images ports.ImageStore
-	// Memory holds every store when Inputs.DB was nil.
+	// Memory holds every store when Inputs.DB was nil; its change feed is followed then.
 	Memory *memory.Store
+	cache  *hot.Cache
 	run    func(ctx context.Context, sweepEvery time.Duration)
 }
+
+// FollowingChanges reports whether the instance hears other instances' changes, and so
+// answers token checks and the raid status from memory.
+func (g *Graph) FollowingChanges() bool { return g.cache.Following() }
 
 // Run does the instance's background work until ctx ends; sweepEvery 0 disables the sweeper.
 func (g *Graph) Run(ctx context.Context, sweepEvery time.Duration) { g.run(ctx, sweepEvery) }
@@ -79,13 +87,17 @@ func Build(in Inputs) (*Graph, error) {
 		return nil, err
 	}
 	deps := app.Deps{
-		Clock: in.Clock, Tokens: tokens, Hasher: in.Hasher, Images: images.New(),
-		LocalThrottle: memory.NewThrottle(in.Clock), BossSource: in.BossSource,
-		Metrics: in.Metrics, Logger: in.Logger, Changes: in.Changes,
+		Clock: in.Clock, Tokens: hot.NewTokens(tokens), Hasher: in.Hasher, Images: images.New(),
+		BossSource: in.BossSource,
+		Metrics:    in.Metrics, Logger: in.Logger,
 	}
-	g := &Graph{}
+	g := &Graph{cache: hot.New(in.Clock)}
+	changes := in.Changes
 	if in.DB == nil {
 		store := memory.NewStore(in.Clock)
+		if changes == nil {
+			changes = store.Changes()
+		}
 		g.Memory, g.Images = store, store
 		deps.Users, deps.Sessions, deps.Raids, deps.Admin, deps.Totals = store, store, store, store, store
 		deps.Charts = store
@@ -96,18 +108,31 @@ func Build(in Inputs) (*Graph, error) {
 		deps.Raids, deps.Admin, deps.Totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
 		deps.Charts = postgres.NewCharts(in.DB)
 		deps.Throttle, deps.Leaderboard, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
-		if deps.Changes == nil && in.DatabaseURL != "" {
-			deps.Changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
+		if changes == nil && in.DatabaseURL != "" {
+			changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
 		}
 	}
+	hotUsers := g.cache.Users(deps.Users)
+	deps.Users, deps.Accounts = hotUsers, hotUsers
+	deps.Sessions, deps.Raids = g.cache.Sessions(deps.Sessions), g.cache.Raids(deps.Raids)
 	if in.Throttle != nil {
 		deps.Throttle = in.Throttle
 	}
+	// The local count stands in while the shared one cannot answer, so an outage does not
+	// open the gates.
+	deps.Throttle = fallback.NewThrottle(deps.Throttle, memory.NewThrottle(in.Clock), in.Logger)
 	a, err := app.New(deps, in.Settings, in.Boss)
 	if err != nil {
 		return nil, err
 	}
 	g.App = a
-	g.run = a.Run
+	g.run = func(ctx context.Context, sweepEvery time.Duration) {
+		var wg sync.WaitGroup
+		wg.Go(func() { a.Run(ctx, sweepEvery) })
+		if changes != nil {
+			wg.Go(func() { g.cache.Follow(ctx, changes) })
+		}
+		wg.Wait()
+	}
 	return g, nil
 }

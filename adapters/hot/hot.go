@@ -1,4 +1,11 @@
-package app
+// Package hot keeps what almost every request reads — the token-checking facts of a player,
+// who is inside the raid, verified token signatures and nicknames — in memory, as decorators
+// that implement the same ports as the stores they wrap.
+//
+// The player and raid caches are only used while the change feed is followed: every committed
+// change evicts what it touches, and losing the feed empties and disables them, so they can be
+// late by the time a notification takes to arrive (milliseconds), never by more.
+package hot
 
 import (
 	"context"
@@ -13,27 +20,31 @@ import (
 // maxCachedPlayers bounds the memory the player cache may take (about 100 bytes each).
 const maxCachedPlayers = 100_000
 
-// hotCache keeps what almost every request reads — the token-checking facts of a player and
-// who is inside the raid — so that they cost no database round trip. It is only used while
-// the change feed is followed: every committed change evicts what it touches, and losing the
-// feed empties and disables the cache, so it can be late by the time a notification takes
-// to arrive (milliseconds), never by more.
-type hotCache struct {
+// Cache is the state the decorators share. Build it with New, wrap the stores with its
+// methods and run Follow.
+type Cache struct {
+	clock ports.Clock
+
 	mu      sync.Mutex
 	enabled bool
-	// gen moves on at every eviction, so a fill that read the database before the eviction
+	// gen moves on at every eviction, so a fill that read the store before the eviction
 	// cannot put the stale value back.
 	gen     uint64
 	players map[int64]users.User
 	raid    *cachedRaid
+
+	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
 }
 
 type cachedRaid struct {
 	current *raids.Raid // nil: free
 }
 
-// follow applies the feed's changes to the cache until ctx ends.
-func (c *hotCache) follow(ctx context.Context, feed ports.ChangeFeed) {
+// New returns a cache that stays off until Follow hears the feed connected.
+func New(clock ports.Clock) *Cache { return &Cache{clock: clock} }
+
+// Follow applies the feed's changes to the cache until ctx ends.
+func (c *Cache) Follow(ctx context.Context, feed ports.ChangeFeed) {
 	feed.Follow(ctx, func(ch ports.Change) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -54,21 +65,28 @@ func (c *hotCache) follow(ctx context.Context, feed ports.ChangeFeed) {
 	c.mu.Unlock()
 }
 
+// Following reports whether the feed is followed, and so whether players and the raid status
+// are answered from memory.
+func (c *Cache) Following() bool {
+	_, ok := c.generation()
+	return ok
+}
+
 // generation returns the current generation and whether the cache is in use.
-func (c *hotCache) generation() (uint64, bool) {
+func (c *Cache) generation() (uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.gen, c.enabled
 }
 
-func (c *hotCache) player(id int64) (users.User, bool) {
+func (c *Cache) player(id int64) (users.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	u, ok := c.players[id]
 	return u, ok && c.enabled
 }
 
-func (c *hotCache) storePlayer(gen uint64, u users.User) {
+func (c *Cache) storePlayer(gen uint64, u users.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.enabled || gen != c.gen {
@@ -84,7 +102,7 @@ func (c *hotCache) storePlayer(gen uint64, u users.User) {
 	c.players[u.ID] = u
 }
 
-func (c *hotCache) forgetPlayer(id int64) {
+func (c *Cache) forgetPlayer(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -93,7 +111,7 @@ func (c *hotCache) forgetPlayer(id int64) {
 
 // currentRaid returns the cached answer to "who is inside", if it is still good at now: a
 // cached raid past its deadline is not trusted, so expiry is always judged by the store.
-func (c *hotCache) currentRaid(now time.Time) (*raids.Raid, bool) {
+func (c *Cache) currentRaid(now time.Time) (*raids.Raid, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.enabled || c.raid == nil {
@@ -105,7 +123,7 @@ func (c *hotCache) currentRaid(now time.Time) (*raids.Raid, bool) {
 	return c.raid.current, true
 }
 
-func (c *hotCache) storeRaid(gen uint64, r *raids.Raid) {
+func (c *Cache) storeRaid(gen uint64, r *raids.Raid) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.enabled && gen == c.gen {
@@ -114,7 +132,7 @@ func (c *hotCache) storeRaid(gen uint64, r *raids.Raid) {
 }
 
 // setRaid records the raid just entered: this instance knows it before any notification.
-func (c *hotCache) setRaid(r raids.Raid) {
+func (c *Cache) setRaid(r raids.Raid) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -123,43 +141,9 @@ func (c *hotCache) setRaid(r raids.Raid) {
 	}
 }
 
-func (c *hotCache) forgetRaid() {
+func (c *Cache) forgetRaid() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	c.raid = nil
-}
-
-// FollowingChanges reports whether this instance hears other instances' changes, and so
-// caches token checks and the raid status.
-func (a *App) FollowingChanges() bool {
-	_, ok := a.hot.generation()
-	return ok
-}
-
-// maxCachedTokens bounds the verified-token cache (a few hundred bytes each).
-const maxCachedTokens = 20_000
-
-// tokenCache remembers access tokens whose signature already checked out, so a request costs a
-// map lookup instead of a JWT parse. Only the signature check is saved: expiry and the
-// player's token version are judged on every request.
-type tokenCache struct {
-	mu     sync.Mutex
-	claims map[string]ports.TokenClaims
-}
-
-func (c *tokenCache) get(token string) (ports.TokenClaims, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.claims[token]
-	return cl, ok
-}
-
-func (c *tokenCache) put(token string, cl ports.TokenClaims) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.claims == nil || len(c.claims) >= maxCachedTokens {
-		c.claims = map[string]ports.TokenClaims{} // start over rather than track ages
-	}
-	c.claims[token] = cl
 }
