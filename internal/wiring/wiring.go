@@ -41,7 +41,7 @@ type Inputs struct {
 	// DB and Redis are the production stores. With DB nil every store is in memory (fuzzing,
 	// fast tests) and Redis is not used.
 	DB    *sql.DB
-	Redis *goredis.Client
+	Redis goredis.UniversalClient
 	// DatabaseURL is where the change feed listens; "" (and Changes nil) runs without it, so
 	// nothing is cached.
 	DatabaseURL string
