@@ -140,6 +140,9 @@ func Initial(nickname string) string {
 	return "?"
 }
 
+// SignInPath is the sign-in page; it takes the way back in ?next=.
+const SignInPath = "/signin"
+
 // PlayerPath is the address of a player's page.
 func PlayerPath(nickname string) string { return "/players/" + url.PathEscape(nickname) }
 

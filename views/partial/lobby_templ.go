@@ -445,7 +445,7 @@ func EnterPanel(e Enter) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = component.Linked(i18n.T(ctx, "enter.signin_note"), "/signin", "/signup").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = component.Linked(i18n.T(ctx, "enter.signin_note"), component.SignInPath, "/signup").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,33 @@ func TestEveryAdminRouteLetsOnlyAdminsIn(t *testing.T) {
 				if res.attr(`.site-nav a[href="/admin"]`, "aria-current") != "page" {
 					t.Fatalf("the Admin link is not the current section")
 				}
+			}
+		})
+	}
+}
+
+// htmx follows a 303 itself and would swap the sign-in page into a fragment: a visitor's htmx
+// request to any admin route is told to go there with HX-Redirect, as the web pages do, and
+// the answer varies by HX-Request either way.
+func TestVisitorsHTMXRequestsAreSentToSignIn(t *testing.T) {
+	s := newSite(t)
+	for _, r := range admin.Routes() {
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			want := "/signin?next=" + url.QueryEscape(back(r))
+			var res page
+			if r.Method == http.MethodPost {
+				res = s.client().post(r.Path, url.Values{}, "HX-Request", "true")
+			} else {
+				res = s.client().get(r.Path, "HX-Request", "true")
+			}
+			if res.status() != http.StatusNoContent || res.resp.Header.Get("HX-Redirect") != want {
+				t.Fatalf("htmx visitor: %d HX-Redirect %q, want 204 to %q", res.status(), res.resp.Header.Get("HX-Redirect"), want)
+			}
+			if !slices.Contains(res.resp.Header.Values("Vary"), "HX-Request") {
+				t.Fatalf("htmx visitor: Vary %q lacks HX-Request", res.resp.Header.Values("Vary"))
+			}
+			if plain := s.client().send(r); !slices.Contains(plain.resp.Header.Values("Vary"), "HX-Request") {
+				t.Fatalf("visitor: Vary %q lacks HX-Request", plain.resp.Header.Values("Vary"))
 			}
 		})
 	}

@@ -27,7 +27,7 @@ import (
 func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) {
 	d, err := h.app.AdminDashboard(r.Context(), p)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
 	v := views.Dashboard{
@@ -45,7 +45,7 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 	}
 	v.Charts = views.DrawCharts(r.Context(), chartFigures(charts))
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.admin"), views.TabDashboard)
-	h.render(w, r, http.StatusOK, views.DashboardPage(v))
+	h.pages.Render(w, r, http.StatusOK, views.DashboardPage(v))
 }
 
 // chartFigures is what the overview's charts show, as the view takes it.
@@ -125,7 +125,7 @@ func (h *Admin) players(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if len(v.Errors) == 0 {
 		list, err := h.app.ListPlayers(r.Context(), p, lq)
 		if err != nil && !fieldErrors(err, v.Errors) {
-			h.fail(w, r, p, err)
+			h.pages.Fail(w, r, p, err)
 			return
 		}
 		for _, row := range list.Players {
@@ -158,7 +158,7 @@ func (h *Admin) players(w http.ResponseWriter, r *http.Request, p app.Player) {
 		status, v.Invalid = http.StatusBadRequest, true
 	}
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.players"), views.TabPlayers)
-	h.render(w, r, status, views.PlayersPage(v))
+	h.pages.Render(w, r, status, views.PlayersPage(v))
 }
 
 func playerRow(u users.User, raidCount int) views.PlayerRow {
@@ -171,12 +171,12 @@ func playerRow(u users.User, raidCount int) views.PlayerRow {
 func (h *Admin) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
-		h.fail(w, r, p, users.ErrNotFound)
+		h.pages.Fail(w, r, p, users.ErrNotFound)
 		return
 	}
 	d, err := h.app.PlayerDetail(r.Context(), p, id)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
 	v := views.Player{
@@ -192,13 +192,13 @@ func (h *Admin) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	mine.Status = raids.StatusFail.String()
 	v.FailedRaidsPath = mine.Href(views.PathRaids)
 	v.Frame = h.frame(r, p, d.User.Nickname, views.TabPlayers)
-	h.render(w, r, http.StatusOK, views.PlayerPage(v))
+	h.pages.Render(w, r, http.StatusOK, views.PlayerPage(v))
 }
 
 func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
 	d, err := h.app.AdminBossData(p)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
 	v := views.BossData{TimeLimit: d.TimeLimit}
@@ -216,7 +216,7 @@ func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
 		v.JSON = pretty.String()
 	}
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.bossdata"), views.TabBossData)
-	h.render(w, r, http.StatusOK, views.BossDataPage(v))
+	h.pages.Render(w, r, http.StatusOK, views.BossDataPage(v))
 }
 
 // reloadBossData reloads and says how it went; a refused reload shows why, and the page still
@@ -225,13 +225,13 @@ func (h *Admin) reloadBossData(w http.ResponseWriter, r *http.Request, p app.Pla
 	d, err := h.app.AdminReloadBossData(r.Context(), p)
 	switch {
 	case errors.Is(err, app.ErrForbidden):
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	case err != nil:
 		h.log.WarnContext(r.Context(), "boss data reload refused", "err", err)
-		h.flash(r, "error", i18n.T(r.Context(), "admin.flash.reload_failed", i18n.Args{"Error": err.Error()}))
+		h.pages.Flash(r, "error", i18n.T(r.Context(), "admin.flash.reload_failed", i18n.Args{"Error": err.Error()}))
 	default:
-		h.flash(r, "success", i18n.N(r.Context(), "admin.flash.reloaded", len(d.Levels), i18n.Args{"Limit": views.Seconds(r.Context(), d.TimeLimit)}))
+		h.pages.Flash(r, "success", i18n.N(r.Context(), "admin.flash.reloaded", len(d.Levels), i18n.Args{"Limit": views.Seconds(r.Context(), d.TimeLimit)}))
 	}
 	http.Redirect(w, r, views.PathBossData, http.StatusSeeOther)
 }
@@ -239,7 +239,7 @@ func (h *Admin) reloadBossData(w http.ResponseWriter, r *http.Request, p app.Pla
 func (h *Admin) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
 	c, err := h.app.AdminRankingCheck(r.Context(), p)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
 	v := views.Ranking{Database: standings(c.Database), Leaderboard: standings(c.Leaderboard), Agree: c.Agree}
@@ -250,7 +250,7 @@ func (h *Admin) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
 		}
 	}
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.ranking"), views.TabRanking)
-	h.render(w, r, http.StatusOK, views.RankingPage(v))
+	h.pages.Render(w, r, http.StatusOK, views.RankingPage(v))
 }
 
 func standings(top []raids.Standing) []views.Standing {
@@ -265,14 +265,14 @@ func (h *Admin) rebuildRanking(w http.ResponseWriter, r *http.Request, p app.Pla
 	res, err := h.app.AdminRebuildRanking(r.Context(), p)
 	switch {
 	case errors.Is(err, app.ErrForbidden):
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	case err != nil:
 		prob := problem.From(err)
 		problem.Log(r, h.log, prob, err)
-		h.flash(r, "error", i18n.T(r.Context(), "admin.flash.rebuild_failed", i18n.Args{"Error": i18n.From(r.Context()).Detail(prob.Detail)}))
+		h.pages.Flash(r, "error", i18n.T(r.Context(), "admin.flash.rebuild_failed", i18n.Args{"Error": i18n.From(r.Context()).Detail(prob.Detail)}))
 	default:
-		h.flash(r, "success", i18n.N(r.Context(), "admin.flash.rebuilt", res.Players,
+		h.pages.Flash(r, "success", i18n.N(r.Context(), "admin.flash.rebuilt", res.Players,
 			i18n.Args{"Took": res.Took.Round(time.Microsecond).String()}))
 	}
 	http.Redirect(w, r, views.PathRanking, http.StatusSeeOther)

@@ -19,6 +19,7 @@ import (
 	"github.com/bossraid/bossraid/i18n"
 	"github.com/bossraid/bossraid/ports"
 	views "github.com/bossraid/bossraid/views/admin"
+	"github.com/bossraid/bossraid/views/layout"
 )
 
 // raidQuery is the raids filter as the query string gives it: the form as typed, what it
@@ -155,7 +156,7 @@ func (h *Admin) raids(w http.ResponseWriter, r *http.Request, p app.Player) {
 			Filter: rq.filter, Order: rq.order, After: rq.after, Before: rq.before, Limit: rq.limit,
 		})
 		if err != nil && !fieldErrors(err, rq.form.Errors) {
-			h.fail(w, r, p, err)
+			h.pages.Fail(w, r, p, err)
 			return
 		}
 		for _, raid := range list.Raids {
@@ -170,7 +171,7 @@ func (h *Admin) raids(w http.ResponseWriter, r *http.Request, p app.Player) {
 	v.CSVPath = rq.form.Href(views.PathRaidsCSV)
 	v.TopRaidersPath = rq.form.Href(views.PathTopRaiders)
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.tab.raids"), views.TabRaids)
-	h.render(w, r, status, views.RaidsPage(v))
+	h.pages.Render(w, r, status, views.RaidsPage(v))
 }
 
 func raidPager(rq raidQuery, list app.RaidList) views.Pager {
@@ -205,15 +206,15 @@ func raidRow(r raids.Raid) views.RaidRow {
 func (h *Admin) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
-		h.fail(w, r, p, raids.ErrNotFound)
+		h.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
 	raid, err := h.app.RaidDetail(r.Context(), p, id)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.RaidPage(views.Raid{
+	h.pages.Render(w, r, http.StatusOK, views.RaidPage(views.Raid{
 		Frame:           h.frame(r, p, i18n.T(r.Context(), "admin.raid.title", i18n.Args{"ID": raid.ID}), views.TabRaids),
 		Raid:            raidRow(raid),
 		PlayerRaidsPath: views.RaidFilterForm{}.WithPlayer(raid.Nickname).Href(views.PathRaids),
@@ -229,7 +230,7 @@ func (h *Admin) topRaiders(w http.ResponseWriter, r *http.Request, p app.Player)
 	if len(rq.form.Errors) == 0 {
 		top, err := h.app.TopRaiders(r.Context(), p, rq.filter, rq.limit)
 		if err != nil && !fieldErrors(err, rq.form.Errors) {
-			h.fail(w, r, p, err)
+			h.pages.Fail(w, r, p, err)
 			return
 		}
 		for i, pc := range top {
@@ -246,28 +247,15 @@ func (h *Admin) topRaiders(w http.ResponseWriter, r *http.Request, p app.Player)
 	v.Form = rq.form
 	v.RaidsPath = rq.form.Href(views.PathRaids)
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "admin.top.title"), views.TabRaids)
-	h.render(w, r, status, views.TopRaidersPage(v))
+	h.pages.Render(w, r, status, views.TopRaidersPage(v))
 }
 
 func counts(c ports.RaidCounts) views.Counts {
 	return views.Counts{Total: c.Total(), InProgress: c.InProgress, Success: c.Success, Fail: c.Fail}
 }
 
-// exportCSV streams the filtered raids as CSV. It is not behind LoadAndSave (which would hold
-// the whole file in memory), so it reads the session without changing it.
-func (h *Admin) exportCSV(w http.ResponseWriter, r *http.Request) {
-	p, err := h.sessions.PlayerFromRequest(r, h.app)
-	switch {
-	case errors.Is(err, app.ErrUnauthenticated):
-		h.signIn(w, r, "")
-		return
-	case err != nil:
-		h.streamFail(w, r, app.Player{}, err)
-		return
-	case !p.IsAdmin():
-		h.streamFail(w, r, p, app.ErrForbidden)
-		return
-	}
+// exportCSV streams the filtered raids as CSV (behind stream, not LoadAndSave).
+func (h *Admin) exportCSV(w http.ResponseWriter, r *http.Request, p app.Player) {
 	rq := h.parseRaidQuery(r.URL.Query())
 	if len(rq.form.Errors) > 0 {
 		h.streamFail(w, r, p, &app.ValidationError{Fields: rq.form.Errors})
@@ -308,7 +296,7 @@ func (h *Admin) streamFail(w http.ResponseWriter, r *http.Request, p app.Player,
 		}
 		prob.Detail = i18n.T(r.Context(), "admin.raids.filter_invalid", i18n.Args{"Errors": strings.Join(parts, " ")})
 	}
-	h.errorPage(w, r, h.bareMeta(p, ""), prob)
+	h.pages.ErrorPage(w, r, h.pages.BareMeta(p, "", layout.NavAdmin), prob)
 }
 
 // exportWriteTimeout bounds each write of the export: a file of any length may stream, past the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/http/api"
+	"github.com/bossraid/bossraid/adapters/http/htmlpage"
 	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
@@ -24,14 +25,14 @@ const statusFormErrors = http.StatusUnprocessableEntity
 func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	if signedIn {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	web.render(w, r, http.StatusOK, page.SignUpPage(page.SignUp{Meta: web.meta(r, p, i18n.T(r.Context(), "account.signup"), layout.NavAccount)}))
+	web.pages.Render(w, r, http.StatusOK, page.SignUpPage(page.SignUp{Meta: web.pages.Meta(r, p, i18n.T(r.Context(), "account.signup"), layout.NavAccount)}))
 }
 
 // signUp registers a player from the form (multipart, for the avatar) and signs them in.
@@ -44,17 +45,17 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 		u, err = web.app.SignUp(r.Context(), in, api.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
-				web.fail(w, r, app.Player{}, err)
+				web.pages.Fail(w, r, app.Player{}, err)
 				return
 			}
-			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome", i18n.Args{"Nickname": u.Nickname}))
-			redirectTo(w, r, "/")
+			web.pages.Flash(r, "success", i18n.T(r.Context(), "flash.welcome", i18n.Args{"Nickname": u.Nickname}))
+			htmlpage.Redirect(w, r, "/")
 			return
 		}
 	}
 	prob := problem.From(err)
 	if len(prob.Fields) == 0 {
-		web.fail(w, r, app.Player{}, err)
+		web.pages.Fail(w, r, app.Player{}, err)
 		return
 	}
 	form.Errors = prob.Fields
@@ -66,11 +67,11 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	if prob.Status == http.StatusConflict {
 		status = http.StatusConflict
 	}
-	if isHTMX(r) {
-		web.render(w, r, status, partial.SignUpFormView(form))
+	if htmlpage.IsHTMX(r) {
+		web.pages.Render(w, r, status, partial.SignUpFormView(form))
 		return
 	}
-	web.render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.meta(r, app.Player{}, i18n.T(r.Context(), "account.signup"), layout.NavAccount), Form: form}))
+	web.pages.Render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.pages.Meta(r, app.Player{}, i18n.T(r.Context(), "account.signup"), layout.NavAccount), Form: form}))
 }
 
 // readSignUpForm reads the sign-up fields (the page wrapper has parsed the form within its
@@ -95,7 +96,7 @@ func readSignUpForm(r *http.Request) (app.SignUpInput, error) {
 func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	next := redirect.Local(r.URL.Query().Get("next"), r.Host)
@@ -107,7 +108,7 @@ func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
 	if next != "/" {
 		form.Next = next
 	}
-	web.render(w, r, http.StatusOK, page.SignInPage(page.SignIn{Meta: web.meta(r, p, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
+	web.pages.Render(w, r, http.StatusOK, page.SignInPage(page.SignIn{Meta: web.pages.Meta(r, p, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
 }
 
 // signIn checks the credentials (throttled like the API's, sharing its counters) and signs the
@@ -133,11 +134,11 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 		u, err := web.app.CheckCredentials(r.Context(), email, password, api.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
-				web.fail(w, r, app.Player{}, err)
+				web.pages.Fail(w, r, app.Player{}, err)
 				return
 			}
-			web.flash(r, "success", i18n.T(r.Context(), "flash.welcome_back", i18n.Args{"Nickname": u.Nickname}))
-			redirectTo(w, r, next)
+			web.pages.Flash(r, "success", i18n.T(r.Context(), "flash.welcome_back", i18n.Args{"Nickname": u.Nickname}))
+			htmlpage.Redirect(w, r, next)
 			return
 		}
 		prob := problem.From(err)
@@ -149,15 +150,15 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 			prob.SetRetryAfter(w.Header())
 			form.FormError = i18n.N(r.Context(), "signin.too_many", minutes(prob.RetryAfter))
 		default:
-			web.fail(w, r, app.Player{}, err)
+			web.pages.Fail(w, r, app.Player{}, err)
 			return
 		}
 	}
-	if isHTMX(r) {
-		web.render(w, r, status, partial.SignInFormView(form))
+	if htmlpage.IsHTMX(r) {
+		web.pages.Render(w, r, status, partial.SignInFormView(form))
 		return
 	}
-	web.render(w, r, status, page.SignInPage(page.SignIn{Meta: web.meta(r, app.Player{}, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
+	web.pages.Render(w, r, status, page.SignInPage(page.SignIn{Meta: web.pages.Meta(r, app.Player{}, i18n.T(r.Context(), "account.signin"), layout.NavAccount), Form: form}))
 }
 
 // minutes is how long to wait in whole minutes, rounded up, at least 1.
@@ -171,19 +172,19 @@ func (web *Web) signOut(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, signedIn, err := web.viewer(r)
 	if err != nil && !errors.Is(err, app.ErrUnauthenticated) {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	if signedIn && r.PostFormValue("everywhere") == "1" {
 		if err := web.app.SignOutEverywhere(ctx, p); err != nil {
-			web.fail(w, r, p, err)
+			web.pages.Fail(w, r, p, err)
 			return
 		}
 	}
 	if err := web.sessions.SignOut(ctx); err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
-	web.flash(r, "info", i18n.T(r.Context(), "flash.signed_out"))
-	redirectTo(w, r, "/")
+	web.pages.Flash(r, "info", i18n.T(r.Context(), "flash.signed_out"))
+	htmlpage.Redirect(w, r, "/")
 }

@@ -19,22 +19,22 @@ func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	st, err := web.app.Status(ctx)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	rv, err := web.app.Ranking(ctx, p)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	now := web.app.Clock.Now()
 	v := page.Lobby{
-		Meta:    web.meta(r, p, i18n.T(ctx, "nav.lobby"), layout.NavLobby),
+		Meta:    web.pages.Meta(r, p, i18n.T(ctx, "nav.lobby"), layout.NavLobby),
 		Status:  statusView(st, p, now),
 		Enter:   enterView(st, p, web.app.BossData()),
 		Ranking: rankingView(rv.Top, p),
@@ -43,26 +43,26 @@ func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 		m := mineView(rv)
 		v.Mine = &m
 	}
-	web.render(w, r, http.StatusOK, page.LobbyPage(v))
+	web.pages.Render(w, r, http.StatusOK, page.LobbyPage(v))
 }
 
 func (web *Web) rankingPage(w http.ResponseWriter, r *http.Request) {
 	p, signedIn, err := web.viewer(r)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	rv, err := web.app.Ranking(r.Context(), p)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
-	v := page.Ranking{Meta: web.meta(r, p, i18n.T(r.Context(), "nav.ranking"), layout.NavRanking), Ranking: rankingView(rv.Top, p)}
+	v := page.Ranking{Meta: web.pages.Meta(r, p, i18n.T(r.Context(), "nav.ranking"), layout.NavRanking), Ranking: rankingView(rv.Top, p)}
 	if signedIn {
 		m := mineView(rv)
 		v.Mine = &m
 	}
-	web.render(w, r, http.StatusOK, page.RankingPage(v))
+	web.pages.Render(w, r, http.StatusOK, page.RankingPage(v))
 }
 
 // historyPageSize is how many raids a player page lists at a time.
@@ -76,7 +76,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	nickname := mux.Vars(r)["nickname"]
 	h, err := web.app.PlayerHistory(r.Context(), nickname, (pageNo-1)*historyPageSize, historyPageSize)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	own := h.UserID == p.ID
@@ -85,7 +85,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		nav = layout.NavMe
 	}
 	v := page.Player{
-		Meta:     web.meta(r, p, h.Nickname, nav),
+		Meta:     web.pages.Meta(r, p, h.Nickname, nav),
 		Nickname: h.Nickname, AvatarURL: media.ProfileImagePath(h.ProfileImage),
 		TotalScore: h.TotalScore, TotalCount: h.TotalCount,
 		Page: pageNo, Pages: max(1, (h.TotalCount+historyPageSize-1)/historyPageSize),
@@ -126,5 +126,5 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if pageNo < v.Pages {
 		v.NextPath = base + strconv.Itoa(pageNo+1)
 	}
-	web.render(w, r, http.StatusOK, page.PlayerPage(v))
+	web.pages.Render(w, r, http.StatusOK, page.PlayerPage(v))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bossraid/bossraid/adapters/http/htmlpage"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
@@ -31,7 +32,7 @@ func (web *Web) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.refuseEntry(w, r, p, err)
 		return
 	}
-	redirectTo(w, r, raidPath(rd.ID))
+	htmlpage.Redirect(w, r, raidPath(rd.ID))
 }
 
 // refuseEntry says why the player could not enter: in the lobby's enter panel for htmx, as a
@@ -41,8 +42,8 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 	var message string
 	switch busy, isBusy := errors.AsType[*raids.BusyError](err); {
 	case isBusy && busy.UserID == p.ID:
-		web.flash(r, "info", i18n.T(r.Context(), "flash.already_inside"))
-		redirectTo(w, r, raidPath(busy.RaidID))
+		web.pages.Flash(r, "info", i18n.T(r.Context(), "flash.already_inside"))
+		htmlpage.Redirect(w, r, raidPath(busy.RaidID))
 		return
 	case isBusy:
 		message = i18n.T(r.Context(), "enter.busy")
@@ -52,22 +53,22 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 	case prob.Status == http.StatusBadRequest:
 		message = i18n.T(r.Context(), "enter.no_level")
 	default:
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
-	if !isHTMX(r) {
-		web.flash(r, "error", message)
+	if !htmlpage.IsHTMX(r) {
+		web.pages.Flash(r, "error", message)
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	st, serr := web.app.Status(r.Context())
 	if serr != nil {
-		web.fail(w, r, p, serr)
+		web.pages.Fail(w, r, p, serr)
 		return
 	}
 	v := enterView(st, p, web.app.BossData())
 	v.Error = message
-	web.render(w, r, prob.Status, partial.EnterPanel(v))
+	web.pages.Render(w, r, prob.Status, partial.EnterPanel(v))
 }
 
 // raid shows a raid to its player: the whole page, or the panel alone to htmx (which fetches it
@@ -76,25 +77,25 @@ func (web *Web) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 	w.Header().Add("Vary", "HX-Request")
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
-		web.fail(w, r, p, raids.ErrNotFound)
+		web.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
 	rd, err := web.app.Raid(r.Context(), p, id)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	v, err := web.raidResult(r, p, rd, "")
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
-	if isHTMX(r) {
-		web.render(w, r, http.StatusOK, partial.RaidPanel(v))
+	if htmlpage.IsHTMX(r) {
+		web.pages.Render(w, r, http.StatusOK, partial.RaidPanel(v))
 		return
 	}
 	title := component.BossName(r.Context(), rd.Level)
-	web.render(w, r, http.StatusOK, page.RaidPage(page.Raid{Meta: web.meta(r, p, title, layout.NavLobby), Raid: v}))
+	web.pages.Render(w, r, http.StatusOK, page.RaidPage(page.Raid{Meta: web.pages.Meta(r, p, title, layout.NavLobby), Raid: v}))
 }
 
 // raidResult is the raid's view, with the player's total and place when it was cleared.
@@ -117,7 +118,7 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil {
-		web.fail(w, r, p, raids.ErrNotFound)
+		web.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
 	var rd raids.Raid
@@ -131,26 +132,26 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 	case errors.Is(err, raids.ErrNotInProgress):
 		notice = i18n.T(ctx, "raid.already_cleared")
 	default:
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
 	if err != nil {
 		if rd, err = web.app.Raid(ctx, p, id); err != nil {
-			web.fail(w, r, p, err)
+			web.pages.Fail(w, r, p, err)
 			return
 		}
 	}
-	if !isHTMX(r) {
+	if !htmlpage.IsHTMX(r) {
 		if notice != "" {
-			web.flash(r, "error", notice)
+			web.pages.Flash(r, "error", notice)
 		}
 		http.Redirect(w, r, raidPath(id), http.StatusSeeOther)
 		return
 	}
 	v, err := web.raidResult(r, p, rd, notice)
 	if err != nil {
-		web.fail(w, r, p, err)
+		web.pages.Fail(w, r, p, err)
 		return
 	}
-	web.render(w, r, http.StatusOK, partial.RaidPanel(v))
+	web.pages.Render(w, r, http.StatusOK, partial.RaidPanel(v))
 }
