@@ -19,9 +19,9 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/clientip"
 	"github.com/bossraid/bossraid/adapters/http/lang"
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/request"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/ports"
 )
@@ -89,7 +89,7 @@ func New(cfg Config) *Server {
 		h = s.observe(h)
 	}
 	h = lang.Middleware(h)
-	h = limits.Bodies(h)
+	h = request.Bodies(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	if cfg.TrustProxy {

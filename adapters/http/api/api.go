@@ -17,15 +17,15 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/gorilla/mux"
 
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/request"
 	"github.com/bossraid/bossraid/core/app"
 )
 
 // Request body limits of SPEC.md §2 (the server caps every body at these before any handler).
 const (
-	MaxJSONBody      = limits.MaxJSON
-	MaxMultipartBody = limits.MaxMultipart
+	MaxJSONBody      = request.MaxJSON
+	MaxMultipartBody = request.MaxMultipart
 )
 
 // API serves /api.

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -11,10 +10,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/bossraid/bossraid/adapters/http/clientip"
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/request"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/users"
 )
@@ -48,7 +46,7 @@ func (api *API) signUp(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, err)
 		return
 	}
-	u, err := api.app.SignUp(r.Context(), in, ClientAddr(r))
+	u, err := api.app.SignUp(r.Context(), in, request.ClientAddr(r))
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -75,47 +73,14 @@ func readSignUp(w http.ResponseWriter, r *http.Request) (app.SignUpInput, error)
 		}
 		return in, nil
 	}
-	if err := limits.ReadForm(r); err != nil {
+	if err := request.ReadForm(r); err != nil {
 		if errors.Is(err, problem.ErrPayloadTooLarge) {
 			return app.SignUpInput{}, err
 		}
 		return app.SignUpInput{}, fmt.Errorf("%w: malformed multipart body", problem.ErrUnsupportedMediaType)
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	in := app.SignUpInput{SignUpForm: users.SignUpForm{
-		Email:    r.PostForm.Get(users.FieldEmail),
-		Nickname: r.PostForm.Get(users.FieldNickname),
-		Password: r.PostForm.Get(users.FieldPassword),
-		Phone:    r.PostForm.Get(users.FieldPhone),
-	}}
-	image, err := ReadProfileImage(r)
-	if err != nil {
-		return app.SignUpInput{}, err
-	}
-	in.ProfileImage = image
-	return in, nil
-}
-
-// ReadProfileImage returns the uploaded profile_image file of a parsed multipart form, nil when
-// none was sent. A file over the limit is returned whole up to one byte past it, so the use case
-// reports it as too large.
-func ReadProfileImage(r *http.Request) ([]byte, error) {
-	f, _, err := r.FormFile(users.FieldProfileImage)
-	if errors.Is(err, http.ErrMissingFile) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, app.Invalid(users.FieldProfileImage, "profile image could not be read")
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, users.MaxProfileImageBytes+1))
-	if err != nil {
-		return nil, app.Invalid(users.FieldProfileImage, "profile image could not be read")
-	}
-	if len(data) == 0 {
-		return nil, nil // an empty file input is "no image"
-	}
-	return data, nil
+	return request.SignUpForm(r, request.AsSent)
 }
 
 type signInRequest struct {
@@ -147,7 +112,7 @@ func (api *API) signIn(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, &app.ValidationError{Fields: fields})
 		return
 	}
-	pair, err := api.app.SignIn(r.Context(), req.Email, req.Password, ClientAddr(r))
+	pair, err := api.app.SignIn(r.Context(), req.Email, req.Password, request.ClientAddr(r))
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -157,11 +122,6 @@ func (api *API) signIn(w http.ResponseWriter, r *http.Request) {
 		ExpiresIn: int(pair.AccessExpiresIn.Seconds()),
 	})
 }
-
-// ClientAddr is what per-address throttles count the client by: its IPv4 address, or its
-// IPv6 /64 (the server's middleware has already put the forwarded address in RemoteAddr when
-// it trusts a proxy).
-func ClientAddr(r *http.Request) string { return clientip.Key(r) }
 
 type refreshRequest struct {
 	Refresh string `json:"refresh"`

@@ -15,10 +15,10 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/media"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
+	"github.com/bossraid/bossraid/adapters/http/request"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/i18n"
@@ -189,7 +189,7 @@ func (p *Pages) CrossOriginDenied(w http.ResponseWriter, r *http.Request) {
 // them) before next sees it, and removes a multipart form's files after.
 func (p *Pages) ReadForm(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := limits.ReadForm(r); err != nil {
+		if err := request.ReadForm(r); err != nil {
 			p.Fail(w, r, p.cfg.Viewer(r), err)
 			return
 		}

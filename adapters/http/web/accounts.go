@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bossraid/bossraid/adapters/http/api"
 	"github.com/bossraid/bossraid/adapters/http/htmlpage"
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
 	"github.com/bossraid/bossraid/adapters/http/redirect"
+	"github.com/bossraid/bossraid/adapters/http/request"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/i18n"
@@ -38,11 +37,11 @@ func (web *Web) signUpPage(w http.ResponseWriter, r *http.Request) {
 // signUp registers a player from the form (multipart, for the avatar) and signs them in.
 func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "HX-Request")
-	in, err := readSignUpForm(r)
+	in, err := request.SignUpForm(r, request.Trimmed) // the page wrapper has read the form
 	form := partial.SignUpForm{Email: in.Email, Nickname: in.Nickname, Phone: in.Phone}
 	if err == nil {
 		var u users.User
-		u, err = web.app.SignUp(r.Context(), in, api.ClientAddr(r))
+		u, err = web.app.SignUp(r.Context(), in, request.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.pages.Fail(w, r, app.Player{}, err)
@@ -59,7 +58,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form.Errors = prob.Fields
-	form.FormError = form.Errors[limits.FieldForm]
+	form.FormError = form.Errors[request.FieldForm]
 	if form.FormError == "" && form.Errors[users.FieldProfileImage] == "" && in.ProfileImage != nil {
 		form.FormError = "Please choose your avatar again: files are not kept when the form has errors."
 	}
@@ -72,25 +71,6 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.pages.Render(w, r, status, page.SignUpPage(page.SignUp{Meta: web.pages.Meta(r, app.Player{}, i18n.T(r.Context(), "account.signup"), layout.NavAccount), Form: form}))
-}
-
-// readSignUpForm reads the sign-up fields (the page wrapper has parsed the form within its
-// limits); the avatar comes with multipart forms only.
-func readSignUpForm(r *http.Request) (app.SignUpInput, error) {
-	in := app.SignUpInput{SignUpForm: users.SignUpForm{
-		Email:    strings.TrimSpace(r.PostForm.Get(users.FieldEmail)),
-		Nickname: strings.TrimSpace(r.PostForm.Get(users.FieldNickname)),
-		Password: r.PostForm.Get(users.FieldPassword),
-		Phone:    strings.TrimSpace(r.PostForm.Get(users.FieldPhone)),
-	}}
-	if r.MultipartForm != nil {
-		image, err := api.ReadProfileImage(r)
-		if err != nil {
-			return in, err
-		}
-		in.ProfileImage = image
-	}
-	return in, nil
 }
 
 func (web *Web) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +111,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 	status := statusFormErrors
 	if len(form.Errors) == 0 {
 		// The web keeps its own session: no API tokens, so the player's API clients stay signed in.
-		u, err := web.app.CheckCredentials(r.Context(), email, password, api.ClientAddr(r))
+		u, err := web.app.CheckCredentials(r.Context(), email, password, request.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.pages.Fail(w, r, app.Player{}, err)

@@ -1,4 +1,4 @@
-package limits_test
+package request_test
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bossraid/bossraid/adapters/http/limits"
 	"github.com/bossraid/bossraid/adapters/http/problem"
+	"github.com/bossraid/bossraid/adapters/http/request"
 )
 
 // countingBody is a request body that counts what the server pulled from it.
@@ -31,17 +31,17 @@ func TestBodiesStopReadingAtTheLimit(t *testing.T) {
 		contentType string
 		limit       int
 	}{
-		{"application/x-www-form-urlencoded", limits.MaxForm},
-		{"application/json", limits.MaxJSON},
-		{"", limits.MaxForm},
-		{"multipart/form-data; boundary=x", limits.MaxMultipart},
+		{"application/x-www-form-urlencoded", request.MaxForm},
+		{"application/json", request.MaxJSON},
+		{"", request.MaxForm},
+		{"multipart/form-data; boundary=x", request.MaxMultipart},
 	} {
 		body := &countingBody{r: strings.NewReader("a=" + strings.Repeat("b", 6<<20))}
 		req := httptest.NewRequest(http.MethodPost, "/signin", nil)
 		req.Body, req.ContentLength = body, -1 // chunked: the size is not known up front
 		req.Header.Set("Content-Type", tc.contentType)
 		var readErr error
-		limits.Bodies(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		request.Bodies(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			_, readErr = io.Copy(io.Discard, r.Body)
 		})).ServeHTTP(httptest.NewRecorder(), req)
 		if _, ok := errors.AsType[*http.MaxBytesError](readErr); !ok {
@@ -66,8 +66,8 @@ func TestReadFormRefusesWhatIsTooLarge(t *testing.T) {
 		req.ContentLength = tc.contentLength
 		req.Header.Set("Content-Type", tc.contentType)
 		var err error
-		limits.Bodies(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			err = limits.ReadForm(r)
+		request.Bodies(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			err = request.ReadForm(r)
 		})).ServeHTTP(httptest.NewRecorder(), req)
 		if !errors.Is(err, problem.ErrPayloadTooLarge) {
 			t.Errorf("%s of %d bytes: %v, want payload too large", tc.contentType, len(tc.body), err)

@@ -1,7 +1,9 @@
-// Package limits bounds what a request may make the server read: every body is capped by the
+// Package request holds what the handlers of every front door read a request with: the body limits.
+//
+// The limits bound what a request may make the server read: every body is capped by the
 // server's middleware before any handler runs (multipart 2 MiB, everything else 64 KiB), and
 // ReadForm is the one way the web and admin pages parse a form within those caps.
-package limits
+package request
 
 import (
 	"errors"
