@@ -44,28 +44,16 @@ type Route struct {
 	Method, Path string
 }
 
-// Routes lists every route Register adds, relative to the server root.
-func Routes() []Route {
-	return []Route{
-		{http.MethodPost, "/api/users/signup"},
-		{http.MethodPost, "/api/users/signin"},
-		{http.MethodPost, "/api/users/signout"},
-		{http.MethodPost, "/api/users/token/refresh"},
-		{http.MethodGet, "/api/users/search/{nickname}"},
-		{http.MethodPost, "/api/raids/enter"},
-		{http.MethodPatch, "/api/raids/{id}/end"},
-		{http.MethodGet, "/api/raids/status"},
-		{http.MethodGet, "/api/raids/ranking"},
-	}
+// route is one entry of the registration table, its path relative to /api.
+type route struct {
+	method, path string
+	h            http.HandlerFunc
 }
 
-// Register adds the JSON routes to r (the server's root router).
-func (api *API) Register(r *mux.Router) {
-	s := r.PathPrefix("/api").Subrouter()
-	routes := []struct {
-		method, path string
-		h            http.HandlerFunc
-	}{
+// routes is every JSON route; Register adds them and Routes lists them. Building it touches
+// nothing of api, so Routes can list it without an API.
+func (api *API) routes() []route {
+	return []route{
 		{http.MethodPost, "/users/signup", api.signUp},
 		{http.MethodPost, "/users/signin", api.signIn},
 		{http.MethodPost, "/users/signout", api.authed(api.signOut)},
@@ -76,6 +64,25 @@ func (api *API) Register(r *mux.Router) {
 		{http.MethodGet, "/raids/status", api.authed(api.status)},
 		{http.MethodGet, "/raids/ranking", api.authed(api.ranking)},
 	}
+}
+
+// Routes lists every route Register adds, relative to the server root, with the path
+// parameters as OpenAPI writes them ({id}, not mux's {id:[0-9]+}).
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&API{}).routes() {
+		out = append(out, Route{rt.method, prefix + strings.ReplaceAll(rt.path, ":[0-9]+}", "}")})
+	}
+	return out
+}
+
+// prefix is where the JSON routes live.
+const prefix = "/api"
+
+// Register adds the JSON routes to r (the server's root router).
+func (api *API) Register(r *mux.Router) {
+	s := r.PathPrefix(prefix).Subrouter()
+	routes := api.routes()
 	for _, rt := range routes {
 		s.HandleFunc(rt.path, rt.h).Methods(rt.method)
 	}
