@@ -40,7 +40,7 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 	}
 	charts, err := h.app.AdminCharts(r.Context(), p)
 	if err != nil {
-		h.fail(w, r, p, err)
+		h.pages.Fail(w, r, p, err)
 		return
 	}
 	v.Charts = views.DrawCharts(r.Context(), chartFigures(charts))

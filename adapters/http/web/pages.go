@@ -94,7 +94,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if h.TotalCount > 0 {
 		charts, err := web.app.PlayerCharts(r.Context(), h.UserID)
 		if err != nil {
-			web.fail(w, r, p, err)
+			web.pages.Fail(w, r, p, err)
 			return
 		}
 		progress := make([]page.ProgressPoint, 0, len(charts.Progress))
