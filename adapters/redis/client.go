@@ -153,12 +153,18 @@ func (t Target) String() string {
 }
 
 // limits are the client settings Open shortens unless the URL sets them.
+// limits points at one go-redis options struct's connection settings (the single, Sentinel
+// and Cluster options name them alike), so one apply sets them for any mode.
 type limits struct {
 	dial, read, write, pool, backoff *time.Duration
 	retries, dialerRetries           *int
+	contextTimeout                   *bool
+	onConnect                        *func(context.Context, *goredis.Conn) error
 }
 
 func (l limits) apply() {
+	*l.contextTimeout = true
+	*l.onConnect = newPrimaryWatch().onConnect
 	for _, d := range []struct {
 		p   *time.Duration
 		def time.Duration
@@ -190,21 +196,18 @@ func Open(ctx context.Context, url string) (goredis.UniversalClient, error) {
 	switch t.Mode {
 	case Sentinel:
 		o := t.failover
-		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries}.apply()
-		o.ContextTimeoutEnabled = true
-		o.OnConnect = newPrimaryWatch().onConnect
+		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff,
+			&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled, &o.OnConnect}.apply()
 		c = goredis.NewFailoverClient(o)
 	case Cluster:
 		o := t.cluster
-		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries}.apply()
-		o.ContextTimeoutEnabled = true
-		o.OnConnect = newPrimaryWatch().onConnect
+		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff,
+			&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled, &o.OnConnect}.apply()
 		c = goredis.NewClusterClient(o)
 	default:
 		o := t.single
-		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries}.apply()
-		o.ContextTimeoutEnabled = true
-		o.OnConnect = newPrimaryWatch().onConnect
+		limits{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff,
+			&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled, &o.OnConnect}.apply()
 		c = goredis.NewClient(o)
 	}
 	if err := Ping(ctx, c); err != nil {
