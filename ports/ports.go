@@ -187,6 +187,22 @@ type Ranking interface {
 	StandingOf(ctx context.Context, userID int64) (raids.Standing, error)
 }
 
+// Standings is the ranking as the use cases see it. The wired one answers from the fastest
+// source that can (memory, the leaderboard, the totals in the database), never differently,
+// and repairs itself: a lost write or a flushed leaderboard is rebuilt by the adapter.
+type Standings interface {
+	// Board returns up to n players with a total above 0 in ranking order (Nickname left
+	// empty) and userID's standing: TotalScore 0 (with UserID set) when the player has no
+	// points, the zero Standing for userID 0.
+	Board(ctx context.Context, n int, userID int64) (top []raids.Standing, mine raids.Standing, err error)
+	// Record hands over a player's total right after the transaction that changed it
+	// committed. A reader on this instance sees it at once; it never fails the caller.
+	Record(ctx context.Context, userID, total int64)
+	// Rebuild reloads the ranking from the source of truth and returns how many players are
+	// ranked.
+	Rebuild(ctx context.Context) (int, error)
+}
+
 // TotalsSource streams every player's total above 0, for rebuilding the leaderboard.
 type TotalsSource interface {
 	EachTotal(ctx context.Context, batch int, fn func([]raids.Total) error) error
