@@ -46,25 +46,24 @@ type Deps struct {
 	Clock ports.Clock
 	Users ports.UserStore
 	// Accounts answers the token check; nil reads Users.
-	Accounts ports.AccountLookup
-	Sessions ports.SessionStore
-	Tokens   ports.Tokens
-	Hasher   ports.PasswordHasher
-	Images   ports.ImageChecker
-	Throttle ports.Throttle // counts sign-in attempts and sign-ups, shared by every instance
-	Raids    ports.RaidStore
-	Admin    ports.AdminStore // the admin pages' questions over every raid and player
-	Charts   ports.ChartStore // the figures of the admin and player charts
-	// Leaderboard is the fast ranking; Totals (Postgres) answers when it cannot and rebuilds it.
-	Leaderboard ports.Leaderboard
-	Totals      interface {
-		ports.Ranking
-		ports.TotalsSource
-	}
-	Events     ports.Events
-	BossSource ports.BossDataSource
-	Metrics    ports.GameMetrics // nil counts nothing
-	Logger     *slog.Logger
+	Accounts  ports.AccountLookup
+	Sessions  ports.SessionStore
+	Tokens    ports.Tokens
+	Hasher    ports.PasswordHasher
+	Images    ports.ImageChecker
+	Throttle  ports.Throttle // counts sign-in attempts and sign-ups, shared by every instance
+	Raids     ports.RaidStore
+	Admin     ports.AdminStore // the admin pages' questions over every raid and player
+	Charts    ports.ChartStore // the figures of the admin and player charts
+	Standings ports.Standings  // the ranking the players see, kept by its adapter
+	// Leaderboard and Totals are the ranking's fast copy and its source of truth, read side by
+	// side by the admin ranking check.
+	Leaderboard ports.Ranking
+	Totals      ports.Ranking
+	Events      ports.Events
+	BossSource  ports.BossDataSource
+	Metrics     ports.GameMetrics // nil counts nothing
+	Logger      *slog.Logger
 }
 
 // App is the set of use cases. Build it with New; it is safe for concurrent use.
@@ -75,8 +74,6 @@ type App struct {
 	boss    atomic.Pointer[raids.BossData]
 	changes changeFeed
 
-	rebuilding    atomic.Bool // a leaderboard rebuild is running in this process
-	rankingStale  atomic.Bool // a leaderboard write failed; rebuild when Redis answers again
 	dummyHashOnce sync.Once
 	dummyHash     string
 }

@@ -86,6 +86,7 @@ type world struct {
 	clock     *fakeClock
 	store     *memory.Store
 	board     *memory.Leaderboard
+	ranking   *fallback.Ranking
 	boss      *staticBoss
 }
 
@@ -106,10 +107,11 @@ func newWorld(t *testing.T, throttle ports.Throttle) *world {
 	}
 	w := &world{clock: clock, hasher: hasher, store: memory.NewStore(clock), board: memory.NewLeaderboard()}
 	w.boss = &staticBoss{data: raids.DefaultBossData()}
+	w.ranking = fallback.NewRanking(w.board, w.store, nil, slog.New(slog.DiscardHandler))
 	w.app, err = app.New(app.Deps{
 		Clock: clock, Users: w.store, Sessions: w.store, Tokens: tokens, Hasher: hasher,
 		Images: images.New(), Throttle: fallback.NewThrottle(throttle, memory.NewThrottle(clock), slog.New(slog.DiscardHandler)),
-		Raids: w.store, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
+		Raids: w.store, Standings: w.ranking, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
 		BossSource: w.boss,
 	}, app.DefaultSettings(), raids.DefaultBossData())
 	if err != nil {
@@ -418,7 +420,7 @@ func TestRankingFallsBackToTheDatabaseAndRebuilds(t *testing.T) {
 	if !sameRanking(got, want) {
 		t.Fatalf("from the database %+v, want %+v", got, want)
 	}
-	if err := w.app.EnsureRanking(ctx); err != nil {
+	if err := w.ranking.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.board.Top(ctx, 10); err != nil {

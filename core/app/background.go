@@ -52,16 +52,15 @@ func (a *App) WatchChanges(ctx context.Context) <-chan ports.Event {
 	return a.changes.watch(ctx)
 }
 
-// Run does the background work until ctx ends: relaying other instances' changes, sweeping
-// expired raids (tidying only: every read already judges by the deadline) and keeping the
-// leaderboard built. sweepEvery 0 disables the sweeper.
+// Run does the background work until ctx ends: relaying other instances' changes and sweeping
+// expired raids (tidying only: every read already judges by the deadline). sweepEvery 0
+// disables the sweeper.
 func (a *App) Run(ctx context.Context, sweepEvery time.Duration) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.relayEvents(ctx) })
 	if sweepEvery > 0 {
 		wg.Go(func() { a.sweep(ctx, sweepEvery) })
 	}
-	wg.Go(func() { a.keepRankingBuilt(ctx) })
 	wg.Wait()
 }
 
@@ -100,21 +99,6 @@ func (a *App) sweep(ctx context.Context, every time.Duration) {
 				a.Metrics.RaidsFailed(n)
 				a.publish(ctx, ports.Event{Kind: ports.EventRaid})
 			}
-		}
-	}
-}
-
-func (a *App) keepRankingBuilt(ctx context.Context) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		if err := a.EnsureRanking(ctx); err != nil && ctx.Err() == nil {
-			a.Logger.Debug("leaderboard not ready yet", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

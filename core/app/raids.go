@@ -55,7 +55,7 @@ func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (
 	}
 	a.Metrics.RaidCleared()
 	r.Nickname = p.Nickname
-	a.recordTotal(ctx, p.ID, total)
+	a.Standings.Record(ctx, p.ID, total)
 	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
 	return RaidResult{Raid: r, TotalScore: total}, nil
 }

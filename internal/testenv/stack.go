@@ -87,6 +87,9 @@ type Stack struct {
 	URL    string
 	// Stop is closed when the stack shuts down; live streams end with it.
 	Stop <-chan struct{}
+	// EnsureRanking rebuilds the leaderboard now if it cannot answer, as the instance does
+	// every few seconds.
+	EnsureRanking func(ctx context.Context) error
 
 	close func()
 }
@@ -156,7 +159,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	}
 	a := g.App
 	stop := make(chan struct{})
-	st := &Stack{App: a, DB: db, Redis: rdb, Stop: stop}
+	st := &Stack{App: a, DB: db, Redis: rdb, Stop: stop, EnsureRanking: g.EnsureRanking}
 	var frontDoors []httpserver.FrontDoor
 	if opts.FrontDoors != nil {
 		frontDoors = opts.FrontDoors(st)

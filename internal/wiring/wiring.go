@@ -56,14 +56,19 @@ type Graph struct {
 	App    *app.App
 	Images ports.ImageStore
 	// Memory holds every store when Inputs.DB was nil; its change feed is followed then.
-	Memory *memory.Store
-	cache  *hot.Cache
-	run    func(ctx context.Context, sweepEvery time.Duration)
+	Memory  *memory.Store
+	cache   *hot.Cache
+	ranking *fallback.Ranking
+	run     func(ctx context.Context, sweepEvery time.Duration)
 }
 
 // FollowingChanges reports whether the instance hears other instances' changes, and so
 // answers token checks and the raid status from memory.
 func (g *Graph) FollowingChanges() bool { return g.cache.Following() }
+
+// EnsureRanking rebuilds the leaderboard now if it cannot answer or missed a write, as Run
+// does every few seconds.
+func (g *Graph) EnsureRanking(ctx context.Context) error { return g.ranking.Ensure(ctx) }
 
 // Run does the instance's background work until ctx ends; sweepEvery 0 disables the sweeper.
 func (g *Graph) Run(ctx context.Context, sweepEvery time.Duration) { g.run(ctx, sweepEvery) }
@@ -93,21 +98,23 @@ func Build(in Inputs) (*Graph, error) {
 	}
 	g := &Graph{cache: hot.New(in.Clock)}
 	changes := in.Changes
+	var board ports.Leaderboard
+	var totals fallback.Totals
 	if in.DB == nil {
 		store := memory.NewStore(in.Clock)
 		if changes == nil {
 			changes = store.Changes()
 		}
 		g.Memory, g.Images = store, store
-		deps.Users, deps.Sessions, deps.Raids, deps.Admin, deps.Totals = store, store, store, store, store
+		deps.Users, deps.Sessions, deps.Raids, deps.Admin, totals = store, store, store, store, store
 		deps.Charts = store
-		deps.Throttle, deps.Leaderboard, deps.Events = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
+		deps.Throttle, board, deps.Events = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
 	} else {
 		g.Images = postgres.NewImages(in.DB)
 		deps.Users, deps.Sessions = postgres.NewUsers(in.DB), postgres.NewSessions(in.DB)
-		deps.Raids, deps.Admin, deps.Totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
+		deps.Raids, deps.Admin, totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
 		deps.Charts = postgres.NewCharts(in.DB)
-		deps.Throttle, deps.Leaderboard, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
+		deps.Throttle, board, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
 		if changes == nil && in.DatabaseURL != "" {
 			changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
 		}
@@ -121,6 +128,9 @@ func Build(in Inputs) (*Graph, error) {
 	// The local count stands in while the shared one cannot answer, so an outage does not
 	// open the gates.
 	deps.Throttle = fallback.NewThrottle(deps.Throttle, memory.NewThrottle(in.Clock), in.Logger)
+	// The leaderboard answers the ranking; the totals stand in while it cannot, and rebuild it.
+	g.ranking = fallback.NewRanking(board, totals, in.Metrics, in.Logger)
+	deps.Standings, deps.Leaderboard, deps.Totals = g.ranking, board, totals
 	a, err := app.New(deps, in.Settings, in.Boss)
 	if err != nil {
 		return nil, err
@@ -129,6 +139,7 @@ func Build(in Inputs) (*Graph, error) {
 	g.run = func(ctx context.Context, sweepEvery time.Duration) {
 		var wg sync.WaitGroup
 		wg.Go(func() { a.Run(ctx, sweepEvery) })
+		wg.Go(func() { g.ranking.Run(ctx) })
 		if changes != nil {
 			wg.Go(func() { g.cache.Follow(ctx, changes) })
 		}

@@ -403,7 +403,7 @@ func TestEndRaidRace(t *testing.T) {
 	if stored != want {
 		t.Fatalf("users.total_score %d, want %d", stored, want)
 	}
-	if err := e.st.App.EnsureRanking(context.Background()); err != nil {
+	if err := e.st.EnsureRanking(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	rk := e.expect(e.get("/api/raids/ranking", p.Access), http.StatusOK)

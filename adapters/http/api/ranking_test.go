@@ -233,7 +233,7 @@ func TestRankingMatchesSQL(t *testing.T) {
 		raidID := e.enterOK(p, level)
 		e.expect(e.end(p, raidID, &level), http.StatusOK)
 	}
-	if err := e.st.App.EnsureRanking(context.Background()); err != nil {
+	if err := e.st.EnsureRanking(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.checkAgainstOracle(players, "from Redis")
@@ -275,7 +275,7 @@ func TestRankingMatchesSQL(t *testing.T) {
 	two := 2
 	e.expect(e.end(p, e.enterOK(p, 2), &two), http.StatusOK)
 	e.checkAgainstOracle(players, "after FLUSHDB")
-	if err := e.st.App.EnsureRanking(context.Background()); err != nil {
+	if err := e.st.EnsureRanking(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.checkAgainstOracle(players, "rebuilt")
