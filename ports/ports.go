@@ -265,12 +265,16 @@ const (
 	PlayerChanged
 	// RaidChanged: a raid was entered or its status changed.
 	RaidChanged
+	// TotalChanged: a player's total went up to Total. Totals never go down, so a late or
+	// repeated report is harmless to whoever keeps the highest seen.
+	TotalChanged
 )
 
 // Change is one committed change to players or raids, made by any instance.
 type Change struct {
 	Kind   ChangeKind
-	UserID int64 // for PlayerChanged
+	UserID int64 // for PlayerChanged and TotalChanged
+	Total  int64 // for TotalChanged
 }
 
 // ChangeFeed reports committed changes so instances can cache what changes rarely.

@@ -34,6 +34,8 @@ type Cache struct {
 	raid    *cachedRaid
 
 	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
+
+	rankings []*Ranking // told of every change after the cache (see Cache.Ranking)
 }
 
 type cachedRaid struct {
@@ -46,23 +48,33 @@ func New(clock ports.Clock) *Cache { return &Cache{clock: clock} }
 // Follow applies the feed's changes to the cache until ctx ends.
 func (c *Cache) Follow(ctx context.Context, feed ports.ChangeFeed) {
 	feed.Follow(ctx, func(ch ports.Change) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.gen++
-		switch ch.Kind {
-		case ports.ChangesFollowed:
-			c.enabled, c.players, c.raid = true, map[int64]users.User{}, nil
-		case ports.ChangesLost:
-			c.enabled, c.players, c.raid = false, nil, nil
-		case ports.PlayerChanged:
-			delete(c.players, ch.UserID)
-		case ports.RaidChanged:
-			c.raid = nil
+		for _, r := range c.apply(ch) {
+			r.apply(ctx, ch)
 		}
 	})
+	for _, r := range c.apply(ports.Change{Kind: ports.ChangesLost}) {
+		r.apply(ctx, ports.Change{Kind: ports.ChangesLost})
+	}
+}
+
+// apply changes the cache and returns the rankings to tell.
+func (c *Cache) apply(ch ports.Change) []*Ranking {
 	c.mu.Lock()
-	c.enabled, c.players, c.raid = false, nil, nil
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	switch ch.Kind {
+	case ports.ChangesFollowed:
+		c.enabled, c.players, c.raid = true, map[int64]users.User{}, nil
+	case ports.ChangesLost:
+		c.enabled, c.players, c.raid = false, nil, nil
+	case ports.PlayerChanged:
+		delete(c.players, ch.UserID)
+	case ports.RaidChanged:
+		c.raid = nil
+	case ports.TotalChanged:
+		return c.rankings // nothing the cache holds depends on totals
+	}
+	c.gen++
+	return c.rankings
 }
 
 // Following reports whether the feed is followed, and so whether players and the raid status

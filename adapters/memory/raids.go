@@ -91,6 +91,9 @@ func (s *Store) UpdateRaid(_ context.Context, raidID int64, change func(r raids.
 	if result.Status != stored.Status {
 		s.changes.Report(ports.Change{Kind: ports.RaidChanged})
 	}
+	if changed.Score > stored.Score {
+		s.changes.Report(ports.Change{Kind: ports.TotalChanged, UserID: u.ID, Total: u.TotalScore})
+	}
 	return result, u.TotalScore, changeErr
 }
 

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,4 +94,48 @@ func BenchmarkAdminCounts(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkChangeFeedDelay raises a player's total and waits for the feed to report it: the
+// time from the commit's acknowledgement to the report is how late another instance's memory
+// ranking is (reported as p50-ms and p99-ms; ns/op includes the UPDATE itself).
+func BenchmarkChangeFeedDelay(b *testing.B) {
+	emptyDatabase(b)
+	p := newPlayers(b, 1)[0]
+	feed := postgres.NewChangeFeed(testURL, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	heard := make(chan int64, 1024)
+	followed := make(chan struct{}, 1)
+	go feed.Follow(ctx, func(c ports.Change) {
+		switch {
+		case c.Kind == ports.ChangesFollowed:
+			followed <- struct{}{}
+		case c.Kind == ports.TotalChanged && c.UserID == p:
+			heard <- c.Total
+		}
+	})
+	<-followed
+	var delays []time.Duration
+	total := int64(0)
+	b.ResetTimer()
+	for b.Loop() {
+		total++
+		if _, err := testDB.Exec(`UPDATE users SET total_score = $2 WHERE id = $1`, p, total); err != nil {
+			b.Fatal(err)
+		}
+		committed := time.Now()
+		for got := int64(0); got != total; {
+			select {
+			case got = <-heard:
+			case <-time.After(5 * time.Second):
+				b.Fatalf("total %d not reported in 5 s", total)
+			}
+		}
+		delays = append(delays, time.Since(committed))
+	}
+	slices.Sort(delays)
+	b.ReportMetric(float64(delays[len(delays)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(delays[len(delays)*99/100])/1e6, "p99-ms")
+	b.ReportMetric(float64(delays[len(delays)-1])/1e6, "max-ms")
 }

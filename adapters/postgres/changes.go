@@ -145,6 +145,10 @@ func (f *ChangeFeed) Follow(ctx context.Context, fn func(ports.Change)) {
 				fn(ports.Change{Kind: ports.ChangesLost})
 				fn(ports.Change{Kind: ports.ChangesFollowed})
 				followed = true
+			case n.Extra == totalsPayload:
+				// Too many totals changed at once to name them: start again from the tables.
+				fn(ports.Change{Kind: ports.ChangesLost})
+				fn(ports.Change{Kind: ports.ChangesFollowed})
 			default:
 				if c, ok := parseChange(n.Extra); ok {
 					fn(c)
@@ -200,9 +204,24 @@ func (f *ChangeFeed) pingUntilDone(ctx context.Context, l *pq.Listener, signal f
 	}
 }
 
+// totalsPayload is what migration 00009 sends when a statement raised too many totals to name.
+const totalsPayload = "totals"
+
 func parseChange(payload string) (ports.Change, bool) {
 	if payload == "raid" || strings.HasPrefix(payload, "raid:") {
 		return ports.Change{Kind: ports.RaidChanged}, true
+	}
+	if rest, ok := strings.CutPrefix(payload, "total:"); ok {
+		id, total, ok := strings.Cut(rest, ":")
+		if !ok {
+			return ports.Change{}, false
+		}
+		n, err1 := strconv.ParseInt(id, 10, 64)
+		t, err2 := strconv.ParseInt(total, 10, 64)
+		if err1 != nil || err2 != nil {
+			return ports.Change{}, false
+		}
+		return ports.Change{Kind: ports.TotalChanged, UserID: n, Total: t}, true
 	}
 	id, ok := strings.CutPrefix(payload, "player:")
 	if !ok {

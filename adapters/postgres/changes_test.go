@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -125,17 +126,7 @@ func TestOneNotificationPerRaidTransaction(t *testing.T) {
 		FROM generate_series(1, 500) n`, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := testDB.Exec(`SELECT pg_notify('bossraid_changes', 'player:-1')`); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the marker after the bulk insert", func() bool {
-		for _, c := range changes() {
-			if c.Kind == ports.PlayerChanged && c.UserID == -1 {
-				return true
-			}
-		}
-		return false
-	})
+	waitForMarker(t, changes)
 	n := 0
 	for _, c := range changes() {
 		if c.Kind == ports.RaidChanged {
@@ -154,5 +145,66 @@ func TestChangeFeedContract(t *testing.T) {
 			Feed:  postgres.NewChangeFeed(testURL, slog.New(slog.DiscardHandler)),
 			Users: postgres.NewUsers(testDB), Sessions: postgres.NewSessions(testDB), Raids: postgres.NewRaids(testDB),
 		}
+	})
+}
+
+// TestRaisedTotalsAreReported: a raised total is named with its new value, a lowered or
+// unchanged one is not sent, and a statement raising more than a thousand totals sends one
+// "start again" (lost, then followed) instead of a flood.
+func TestRaisedTotalsAreReported(t *testing.T) {
+	emptyDatabase(t)
+	changes := following(t, time.Second, 0)
+	ids := newPlayers(t, 2)
+	for _, q := range []string{
+		`UPDATE users SET total_score = 30 WHERE id = $1`,
+		`UPDATE users SET total_score = 10 WHERE id = $1`, // lowered: not sent
+		`UPDATE users SET total_score = 10 WHERE id = $1`, // unchanged: not sent
+		`UPDATE users SET total_score = 47 WHERE id = $1`,
+	} {
+		if _, err := testDB.Exec(q, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForMarker(t, changes)
+	var totals []int64
+	for _, c := range changes() {
+		if c.Kind == ports.TotalChanged && c.UserID == ids[0] {
+			totals = append(totals, c.Total)
+		}
+	}
+	if fmt.Sprint(totals) != "[30 47]" {
+		t.Fatalf("reported totals %v, want [30 47]", totals)
+	}
+
+	if _, err := testDB.Exec(`
+		INSERT INTO users (email, nickname, nickname_key, password_hash, total_score)
+		SELECT 'bulk' || n || '@example.com', 'bulk' || n, 'bulk' || n, 'x', n FROM generate_series(1, 1001) n`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bulk insert's restart", func() bool {
+		cs := changes()
+		return len(cs) >= 2 && cs[len(cs)-2].Kind == ports.ChangesLost && cs[len(cs)-1].Kind == ports.ChangesFollowed
+	})
+	for _, c := range changes() {
+		if c.Kind == ports.TotalChanged && c.UserID != ids[0] {
+			t.Fatalf("the bulk insert named a total: %+v", c)
+		}
+	}
+}
+
+// waitForMarker sends a notification of its own and waits for it: everything notified
+// before it has been reported by then.
+func waitForMarker(t *testing.T, changes func() []ports.Change) {
+	t.Helper()
+	if _, err := testDB.Exec(`SELECT pg_notify('bossraid_changes', 'player:-1')`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker", func() bool {
+		for _, c := range changes() {
+			if c.Kind == ports.PlayerChanged && c.UserID == -1 {
+				return true
+			}
+		}
+		return false
 	})
 }

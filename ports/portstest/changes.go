@@ -64,6 +64,36 @@ func RunChangeFeed(t *testing.T, newFeed func(t *testing.T) ChangeFeedStores) {
 		}
 		waitForChange(t, got, countRaidChanges(2))
 	})
+
+	t.Run("a cleared raid reports the player's new total", func(t *testing.T) {
+		s := newFeed(t)
+		p := NewPlayer(t, s.Users, "feedscorer")
+		got := following(t, s.Feed)
+		ctx := context.Background()
+		var total int64
+		for range 2 { // the second clear reports the sum, not the raid's score
+			r, err := s.Raids.EnterRaid(ctx, p.ID, raids.DefaultBossData().Levels[1], time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, total, err = s.Raids.UpdateRaid(ctx, r.ID, func(r raids.Raid, now time.Time) (raids.Raid, error) {
+				return r.End(p.ID, nil, now)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if total != 2*int64(raids.DefaultBossData().Levels[1].Score) {
+			t.Fatalf("total after two clears %d", total)
+		}
+		waitForChange(t, got, func(cs []ports.Change) bool {
+			for _, c := range cs {
+				if c.Kind == ports.TotalChanged && c.UserID == p.ID && c.Total == total {
+					return true
+				}
+			}
+			return false
+		})
+	})
 }
 
 func countRaidChanges(n int) func([]ports.Change) bool {
