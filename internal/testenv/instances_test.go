@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -214,5 +215,86 @@ func TestSimultaneousWrongPasswordsOnTwoInstancesCheckAtMostTheLimit(t *testing.
 	want := map[int]int{http.StatusUnauthorized: limit, http.StatusTooManyRequests: 40 - limit}
 	if !maps.Equal(got, want) {
 		t.Fatalf("40 simultaneous wrong passwords over two instances: statuses %v, want %v", got, want)
+	}
+}
+
+// rankingOracle is every player's view per SQL rank(): the top 10 and each one's standing.
+func rankingOracle(t *testing.T, st *testenv.Stack) (top []raids.Standing, mine map[int64]raids.Standing) {
+	t.Helper()
+	rows, err := st.DB.Query(`
+		SELECT id, nickname, total_score, rank() OVER (ORDER BY total_score DESC) - 1
+		FROM users WHERE total_score > 0 ORDER BY total_score DESC, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	mine = map[int64]raids.Standing{}
+	for rows.Next() {
+		var s raids.Standing
+		if err := rows.Scan(&s.UserID, &s.Nickname, &s.TotalScore, &s.Ranking); err != nil {
+			t.Fatal(err)
+		}
+		if len(top) < raids.TopSize {
+			top = append(top, s)
+		}
+		mine[s.UserID] = s
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return top, mine
+}
+
+// agreesWithOracle reports whether p's ranking on st is what SQL rank() says.
+func agreesWithOracle(t *testing.T, st *testenv.Stack, p app.Player) bool {
+	t.Helper()
+	v, err := st.App.Ranking(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, mine := rankingOracle(t, st)
+	want := mine[p.ID]
+	if fmt.Sprint(v.Top) != fmt.Sprint(top) || v.MyTotal != want.TotalScore {
+		return false
+	}
+	if want.TotalScore > 0 && want.InTop() {
+		return v.Mine != nil && *v.Mine == want
+	}
+	return v.Mine == nil
+}
+
+// Raids cleared on either of two instances: the instance that cleared shows SQL rank() at
+// once, the other within the change feed's delay (waited for, not slept).
+func TestTwoInstancesRankAsSQLDoes(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := context.Background()
+	var players []app.Player
+	for i := range 14 {
+		p, _ := signUp(t, []*testenv.Stack{a, b}[i%2], fmt.Sprintf("ranker%02d", i))
+		players = append(players, p)
+	}
+	for step := range 40 {
+		here, there := a, b
+		if step%3 == 0 {
+			here, there = b, a
+		}
+		p := players[(step*5)%len(players)]
+		r, err := here.App.EnterRaid(ctx, p, step%3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := here.App.EndRaid(ctx, p, r.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range players {
+			if !agreesWithOracle(t, here, q) {
+				t.Fatalf("step %d: the instance that cleared disagrees with SQL for player %d", step, q.ID)
+			}
+		}
+		for _, q := range players {
+			eventually(t, fmt.Sprintf("step %d: the other instance agrees with SQL for player %d", step, q.ID), func() bool {
+				return agreesWithOracle(t, there, q)
+			})
+		}
 	}
 }

@@ -181,8 +181,9 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { g.Run(ctx, opts.SweepInterval) })
-	// Tests start when the instance hears other instances, as a production one soon does.
-	for deadline := time.Now().Add(5 * time.Second); !g.FollowingChanges(); {
+	// Tests start when the instance hears other instances and ranks from memory, as a
+	// production one soon does.
+	for deadline := time.Now().Add(5 * time.Second); !g.FollowingChanges() || !g.RankingInMemory(); {
 		if time.Now().After(deadline) {
 			st.Server.Close()
 			cancel()

@@ -59,12 +59,17 @@ type Graph struct {
 	Memory  *memory.Store
 	cache   *hot.Cache
 	ranking *fallback.Ranking
+	memory  *hot.Ranking // the ranking in memory, around ranking
 	run     func(ctx context.Context, sweepEvery time.Duration)
 }
 
 // FollowingChanges reports whether the instance hears other instances' changes, and so
 // answers token checks and the raid status from memory.
 func (g *Graph) FollowingChanges() bool { return g.cache.Following() }
+
+// RankingInMemory reports whether the ranking is answered from memory: the change feed is
+// followed and every total has been loaded.
+func (g *Graph) RankingInMemory() bool { return g.memory.Loaded() }
 
 // EnsureRanking rebuilds the leaderboard now if it cannot answer or missed a write, as Run
 // does every few seconds.
@@ -130,7 +135,9 @@ func Build(in Inputs) (*Graph, error) {
 	deps.Throttle = fallback.NewThrottle(deps.Throttle, memory.NewThrottle(in.Clock), in.Logger)
 	// The leaderboard answers the ranking; the totals stand in while it cannot, and rebuild it.
 	g.ranking = fallback.NewRanking(board, totals, in.Metrics, in.Logger)
-	deps.Standings, deps.Leaderboard, deps.Totals = g.ranking, board, totals
+	// Memory answers it while the change feed keeps every instance's copy exact.
+	g.memory = g.cache.Ranking(g.ranking, totals, in.Logger)
+	deps.Standings, deps.Leaderboard, deps.Totals = g.memory, board, totals
 	a, err := app.New(deps, in.Settings, in.Boss)
 	if err != nil {
 		return nil, err
