@@ -3,8 +3,11 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +213,87 @@ func TestLiveLobbyRechecksBeatsAndStops(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the stream did not end when Stop closed")
 		}
+	}
+}
+
+// What a viewer sees is worked out once per change for every viewer in the same state: many
+// streams of one player and many visitors cost one standing read and a handful of renders, not
+// one of each per stream.
+func TestLiveLobbyRendersOncePerViewerState(t *testing.T) {
+	s := newSite(t, siteOptions{})
+	const each = 15
+	fan := s.client()
+	pf := newPlayer()
+	fan.signUp(pf)
+	var mine, visitors []<-chan sseEvent
+	for range each {
+		mine, visitors = append(mine, fan.stream(s.URL)), append(visitors, s.client().stream(s.URL))
+	}
+	raid := fan.enter(1)
+	for _, events := range append(mine, visitors...) {
+		waitEvent(t, events, 5*time.Second, "status with the fan inside", named("status", "status-busy"))
+	}
+	rendersBefore, readsBefore := s.Web.LiveWork()
+	fan.post(raid.resp.Request.URL.Path+"/end", nil)
+	// Each stream sends its panels in order (status, enter, ranking, mine), so its last
+	// changed panel arriving means it has done all its work for the change.
+	for _, events := range mine {
+		waitEvent(t, events, 5*time.Second, "the fan's new standing", named("mine", `data-testid="mine-total">47<`))
+	}
+	for _, events := range visitors {
+		waitEvent(t, events, 5*time.Second, "the ranking with the fan", named("ranking", pf.Nickname, ">47<"))
+	}
+	renders, reads := s.Web.LiveWork()
+	renders, reads = renders-rendersBefore, reads-readsBefore
+	t.Logf("%d streams saw the change: %d panels rendered, %d standings read", 2*each, renders, reads)
+	// Per state: status ×2 (the one inside, anyone else; the countdown's second may tick
+	// once more), enter ×2 (visitor, player), ranking ×2, mine ×1; a re-check landing in
+	// between may read the state once more.
+	if renders > 2*8 {
+		t.Errorf("%d panels rendered for %d streams in two viewer states; want each state's panels once", renders, 2*each)
+	}
+	if reads > 2 {
+		t.Errorf("%d standings read for one signed-in player's %d streams; want one per change", reads, each)
+	}
+}
+
+// An open stream costs the server one small goroutine (the reader that notices the browser
+// leaving), not a handler goroutine with its buffers held for the stream's life.
+func TestLiveLobbyStreamHoldsOneSmallGoroutine(t *testing.T) {
+	s := newSite(t, siteOptions{})
+	const streams = 100
+	addr := strings.TrimPrefix(s.URL, "http://")
+	before := runtime.NumGoroutine()
+	for range streams {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		if _, err := io.WriteString(c, "GET /events HTTP/1.1\r\nHost: "+addr+"\r\nAccept: text/event-stream\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		// Read up to the first status panel: the stream is open and has been served.
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		sc := bufio.NewScanner(c)
+		for sc.Scan() && sc.Text() != "event: status" {
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Connections the client does not read from have no goroutine here, so what grew is the
+	// server's (and the feed's one loop); writers end once they have sent.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		grown := runtime.NumGoroutine() - before
+		if grown <= streams+streams/10 {
+			t.Logf("%d open streams: %d more goroutines", streams, grown)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d open streams hold %d more goroutines; want about one each", streams, grown)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 type site struct {
 	*testenv.Stack
 	Sessions *session.Manager
+	Web      *web.Web
 	t        testing.TB
 }
 
@@ -66,6 +67,7 @@ func newSite(t testing.TB, o siteOptions) *site {
 			if err != nil {
 				t.Fatal(err)
 			}
+			s.Web = w
 			if o.admin {
 				a, err := admin.New(admin.Config{App: st.App, Sessions: s.Sessions})
 				if err != nil {

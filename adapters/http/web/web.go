@@ -54,11 +54,9 @@ type Web struct {
 	app      *app.App
 	sessions *session.Manager
 	log      *slog.Logger
-	stop     <-chan struct{}
 	cop      *http.CrossOriginProtection
 	assets   *assets
 	feed     *feed
-	beat     time.Duration
 	streams  streamSlots
 	pages    *htmlpage.Pages
 }
@@ -88,8 +86,8 @@ func New(cfg Config) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	w := &Web{
-		app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger, stop: cfg.Stop,
-		cop: http.NewCrossOriginProtection(), assets: as, beat: cfg.Heartbeat,
+		app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger,
+		cop: http.NewCrossOriginProtection(), assets: as,
 		streams: streamSlots{max: int64(cfg.MaxStreams)},
 	}
 	w.pages = htmlpage.New(htmlpage.Config{
@@ -97,7 +95,7 @@ func New(cfg Config) (*Web, error) {
 		CacheControl: "no-cache, private", ErrorText: errorText,
 		Viewer: func(r *http.Request) app.Player { p, _, _ := w.viewer(r); return p },
 	})
-	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Stop)
+	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Heartbeat, cfg.Stop)
 	w.cop.SetDenyHandler(http.HandlerFunc(w.pages.CrossOriginDenied))
 	cfg.Sessions.OnStoreFailure(w.sessionStoreFailed)
 	return w, nil
