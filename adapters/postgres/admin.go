@@ -215,18 +215,23 @@ func (s *Admin) countFromCounters(ctx context.Context, f ports.RaidFilter) (port
 		level = " AND level = " + q.arg(*f.Level)
 	}
 	// The hours wholly inside the range are [fromHour, toHour); edges are the part-hours.
+	// The hour numbers and their starts are worked out here and sent as values: the planner
+	// estimates a range of constants from its statistics and reads raid_hours by its key,
+	// where an expression over a parameter made it guess a third of the table and scan it all.
 	var counted, whole string
 	var edges []string
 	from, to := "", ""
+	var fromHour, toHour, fromHourAt, toHourAt string
 	if !f.From.IsZero() {
-		from = q.arg(f.From) + "::timestamptz"
+		t := f.From.Truncate(time.Microsecond) // Postgres keeps microseconds
+		h := ceilHour(t)
+		from, fromHour, fromHourAt = q.arg(t)+"::timestamptz", q.arg(h)+"::bigint", q.arg(hourStart(h))+"::timestamptz"
 	}
 	if !f.To.IsZero() {
-		to = q.arg(f.To) + "::timestamptz"
+		t := f.To.Truncate(time.Microsecond)
+		h := floorHour(t)
+		to, toHour, toHourAt = q.arg(t)+"::timestamptz", q.arg(h)+"::bigint", q.arg(hourStart(h))+"::timestamptz"
 	}
-	fromHour := "ceil(extract(epoch FROM " + from + ") / 3600)::bigint"
-	toHour := "floor(extract(epoch FROM " + to + ") / 3600)::bigint"
-	atHour := func(h string) string { return "to_timestamp(" + h + " * 3600)" }
 	switch {
 	case from == "" && to == "":
 		counted = "SELECT status, n FROM raid_totals WHERE true" + level
@@ -235,8 +240,8 @@ func (s *Admin) countFromCounters(ctx context.Context, f ports.RaidFilter) (port
 		var hours, region []string
 		if from != "" {
 			hours = append(hours, "hour >= "+fromHour)
-			region = append(region, "enter_time >= "+atHour(fromHour))
-			end := atHour(fromHour)
+			region = append(region, "enter_time >= "+fromHourAt)
+			end := fromHourAt
 			if to != "" {
 				end = "least(" + end + ", " + to + ")"
 			}
@@ -244,10 +249,10 @@ func (s *Admin) countFromCounters(ctx context.Context, f ports.RaidFilter) (port
 		}
 		if to != "" {
 			hours = append(hours, "hour < "+toHour)
-			region = append(region, "enter_time < "+atHour(toHour))
-			start := atHour(toHour)
+			region = append(region, "enter_time < "+toHourAt)
+			start := toHourAt
 			if from != "" {
-				start = "greatest(" + start + ", " + atHour(fromHour) + ")"
+				start = "greatest(" + start + ", " + fromHourAt + ")"
 			}
 			edges = append(edges, "enter_time >= "+start+" AND enter_time < "+to)
 		}
@@ -283,6 +288,23 @@ func (s *Admin) countFromCounters(ctx context.Context, f ports.RaidFilter) (port
 	}
 	return c, nil
 }
+
+// The hours of raid_hours are numbered from the Unix epoch (bossraid_raid_hour).
+const microsPerHour = int64(time.Hour / time.Microsecond)
+
+// ceilHour is the first hour starting at or after t; floorHour the hour t falls in.
+func ceilHour(t time.Time) int64  { return -floorDiv(-t.UnixMicro(), microsPerHour) }
+func floorHour(t time.Time) int64 { return floorDiv(t.UnixMicro(), microsPerHour) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func hourStart(h int64) time.Time { return time.Unix(h*3600, 0).UTC() }
 
 // TopRaiders counts the matching raids per player first and looks up only the winners' nicknames.
 func (s *Admin) TopRaiders(ctx context.Context, f ports.RaidFilter, n int) ([]ports.PlayerRaidCount, error) {

@@ -203,3 +203,25 @@ func raidIDsNewestFirst(t *testing.T, userID int64) []int64 {
 	}
 	return ids
 }
+
+// The hour numbers the counts send as values are the ones Postgres computes itself.
+func TestHourNumbersMatchTheDatabase(t *testing.T) {
+	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{
+		base, base.Add(time.Microsecond), base.Add(-time.Microsecond), base.Add(59 * time.Minute),
+		time.Unix(0, 0), time.Unix(-1, 0), time.Unix(-3600, 0), time.Unix(-3599, 0),
+	} {
+		var ceil, floor int64
+		err := testDB.QueryRow(`SELECT ceil(extract(epoch FROM $1::timestamptz) / 3600)::bigint,
+			floor(extract(epoch FROM $1::timestamptz) / 3600)::bigint`, at).Scan(&ceil, &floor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := postgres.CeilHour(at); got != ceil {
+			t.Errorf("CeilHour(%s) = %d, Postgres says %d", at, got, ceil)
+		}
+		if got := postgres.FloorHour(at); got != floor {
+			t.Errorf("FloorHour(%s) = %d, Postgres says %d", at, got, floor)
+		}
+	}
+}

@@ -14,3 +14,6 @@ var DBError = dbError
 func (s *Admin) CountRaidsByScan(ctx context.Context, f ports.RaidFilter) (ports.RaidCounts, error) {
 	return s.countByScan(ctx, f)
 }
+
+// CeilHour and FloorHour number hours as bossraid_raid_hour does.
+var CeilHour, FloorHour = ceilHour, floorHour
