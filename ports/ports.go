@@ -177,6 +177,24 @@ type RaidStore interface {
 	SweepExpired(ctx context.Context) (int, error)
 }
 
+// RaidQueue keeps the line of players waiting for the raid (core/raids' queue rules). Like
+// RaidStore it is Postgres that decides, by its clock: joins are taken one at a time, so the
+// order of the line is the order the joins committed, and RaidStore.EnterRaid judges the line
+// in the same way (refusing everyone but the holder of a turn with *raids.ReservedError, and
+// taking the player who enters out of the line). Signing out everywhere
+// (SessionStore.EndAllSessions) takes the player out of the line too.
+type RaidQueue interface {
+	// JoinQueue puts the player at the back of the line with a turn of the given length and
+	// returns their place (1 for the head). Returns raids.ErrInsideRaid, raids.ErrAlreadyQueued,
+	// raids.ErrRaidFree (nobody inside and nobody waiting) and users.ErrNotFound.
+	JoinQueue(ctx context.Context, userID int64, turn time.Duration) (int, error)
+	// LeaveQueue takes the player out of the line; a holder leaving passes the turn on at once.
+	// Returns raids.ErrNotQueued.
+	LeaveQueue(ctx context.Context, userID int64) error
+	// Line returns the line as it stands now, lapsed turns left out, with nicknames.
+	Line(ctx context.Context) (raids.Line, error)
+}
+
 // Ranking answers the ranking. The Redis leaderboard and the Postgres totals both implement it.
 type Ranking interface {
 	// Top returns up to n players with a total above 0, in ranking order with their rankings

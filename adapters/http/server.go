@@ -40,6 +40,7 @@ type FrontDoor interface {
 // Config is what the server is built from.
 type Config struct {
 	App    *app.App
+	Queue  *app.Queue // the raid queue's use cases; nil answers its routes with 503
 	Images ports.ImageStore
 	Logger *slog.Logger
 	// Checks are pinged by /readyz.
@@ -72,7 +73,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, router: mux.NewRouter()}
 	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
-	api.New(cfg.App, cfg.Logger).Register(s.router)
+	api.New(cfg.App, cfg.Queue, cfg.Logger).Register(s.router)
 	if cfg.Images != nil {
 		media.Register(s.router, cfg.Images, cfg.Logger)
 	}

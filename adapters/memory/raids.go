@@ -21,6 +21,10 @@ func (s *Store) EnterRaid(_ context.Context, userID int64, level raids.Level, li
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	line, err := s.checkLine(userID, now)
+	if err != nil {
+		return raids.Raid{}, err
+	}
 	if s.sweep(now) > 0 {
 		s.changes.Report(ports.Change{Kind: ports.RaidChanged})
 	}
@@ -39,6 +43,7 @@ func (s *Store) EnterRaid(_ context.Context, userID int64, level raids.Level, li
 		TimeLimit: limit,
 	}
 	s.raids = append(s.raids, r)
+	s.takeTurn(line, userID, now)
 	s.changes.Report(ports.Change{Kind: ports.RaidChanged})
 	r.Nickname = u.Nickname
 	return r, nil

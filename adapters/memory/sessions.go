@@ -63,6 +63,9 @@ func (s *Store) EndAllSessions(_ context.Context, userID int64) (int64, error) {
 	}
 	u.TokenVersion++
 	s.revokeAll(userID)
+	now := s.now()
+	l, _ := s.tidyLine(now)
+	s.leaveLine(l, userID, now)
 	s.changes.Report(ports.Change{Kind: ports.PlayerChanged, UserID: userID})
 	return u.TokenVersion, nil
 }

@@ -31,6 +31,7 @@ type Store struct {
 	tokens     map[string]ports.RefreshToken
 	raids      []raids.Raid // raid id n is raids[n-1]
 	changes    *ChangeFeed  // told of every committed change, as Postgres notifies
+	queue      queueState
 }
 
 // NewStore returns an empty store whose "now" is clock's.

@@ -57,15 +57,23 @@ func emptyDatabase(t testing.TB) {
 	if _, err := testDB.Exec(`TRUNCATE users, profile_images, refresh_tokens, raids, sessions CASCADE`); err != nil {
 		t.Fatalf("empty database: %v", err)
 	}
+	if _, err := testDB.Exec(`UPDATE raid_queue_state SET turn_from = NULL`); err != nil {
+		t.Fatalf("empty database: %v", err)
+	}
 }
 
-// advance lets d pass for the raid store by moving every stored raid time d into the past:
+// advance lets d pass for the raid store and its queue by moving every stored time d into the past:
 // the store's clock is the database's now(), which a test cannot move.
 func advance(t *testing.T, d time.Duration) {
 	t.Helper()
-	if _, err := testDB.Exec(`
+	for _, q := range []string{`
 		UPDATE raids SET enter_time = enter_time - $1::interval, deadline = deadline - $1::interval,
-			end_time = end_time - $1::interval`, fmt.Sprintf("%d microseconds", d.Microseconds())); err != nil {
-		t.Fatalf("advance %v: %v", d, err)
+			end_time = end_time - $1::interval`,
+		`UPDATE raid_queue SET joined_at = joined_at - $1::interval`,
+		`UPDATE raid_queue_state SET turn_from = turn_from - $1::interval`,
+	} {
+		if _, err := testDB.Exec(q, fmt.Sprintf("%d microseconds", d.Microseconds())); err != nil {
+			t.Fatalf("advance %v: %v", d, err)
+		}
 	}
 }

@@ -66,8 +66,13 @@ func (s *Raids) EnterRaid(ctx context.Context, userID int64, level raids.Level, 
 	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
+	exclusive := false // the first try only reads the line; one that must change it tries again
 	for range enterAttempts {
-		r, entered, holder, err := s.tryEnter(ctx, userID, level, limit)
+		r, entered, holder, err := s.tryEnter(ctx, userID, level, limit, exclusive)
+		if errors.Is(err, errChangesLine) {
+			exclusive = true
+			continue
+		}
 		if err != nil {
 			return raids.Raid{}, err
 		}
@@ -81,13 +86,32 @@ func (s *Raids) EnterRaid(ctx context.Context, userID int64, level raids.Level, 
 	return raids.Raid{}, fmt.Errorf("enter raid: %w (the raid kept changing hands)", ports.ErrUnavailable)
 }
 
+// errChangesLine says an entry must take the queue lock exclusively: it changes the line.
+var errChangesLine = errors.New("the entry changes the queue")
+
 // tryEnter is one entry transaction. It returns the new raid, or who holds the raid, or
-// neither when the holder left before we could see them.
-func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, limit time.Duration) (r raids.Raid, entered bool, holder *raids.BusyError, err error) {
+// neither when the holder left before we could see them. A turn held by someone else in the
+// queue refuses the entry with *raids.ReservedError. Without exclusive it returns
+// errChangesLine when entering would change the line (the player waits in it, or lapsed
+// players must go before a raid starts).
+func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, limit time.Duration, exclusive bool) (r raids.Raid, entered bool, holder *raids.BusyError, err error) {
+	var refused error
 	err = inTx(ctx, s.db, "enter raid", func(tx *sql.Tx) error {
+		// The queue lock orders this entry with every join and leave (queue.go); the line is
+		// judged, and expired raids closed, at the time the lock was granted.
+		line, err := takeLine(ctx, tx, exclusive)
+		if err != nil {
+			return err
+		}
+		if refused = line.CheckEntry(userID); refused != nil {
+			return nil // commit what tidying the line did
+		}
+		if !exclusive && (line.Lapsed > 0 || line.Position(userID) > 0) {
+			return errChangesLine
+		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE raids SET status = 'fail', end_time = deadline
-			WHERE status = 'in_progress' AND deadline <= now()`); err != nil {
+			WHERE status = 'in_progress' AND deadline <= $1`, line.now); err != nil {
 			return dbError("enter raid: close expired", err)
 		}
 		// The unique index makes every other simultaneous insert wait for this one and then
@@ -113,7 +137,7 @@ func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, l
 				return dbError("enter raid: start", err)
 			}
 			entered = true
-			return nil
+			return takeTurn(ctx, tx, line, userID)
 		}
 		if pq.As(err, "23503") != nil {
 			return users.ErrNotFound
@@ -133,7 +157,22 @@ func (s *Raids) tryEnter(ctx context.Context, userID int64, level raids.Level, l
 		holder = &b
 		return nil
 	})
+	if err == nil && refused != nil {
+		err = refused
+	}
 	return r, entered, holder, err
+}
+
+// takeTurn takes the player who entered out of the line, counting the turn they held.
+func takeTurn(ctx context.Context, tx *sql.Tx, line lockedLine, userID int64) error {
+	if _, err := leaveLine(ctx, tx, line, userID); err != nil {
+		return err
+	}
+	if line.Reservation == nil || line.Reservation.UserID != userID {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE raid_queue_state SET turns_taken = turns_taken + 1`)
+	return dbError("enter raid: take the turn", err)
 }
 
 // UpdateRaid locks the raid and stores what change makes of it, with the score difference

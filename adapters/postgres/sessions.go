@@ -69,13 +69,23 @@ func (s *Sessions) RefreshTokenByID(ctx context.Context, id string) (ports.Refre
 	return t, nil
 }
 
-// EndAllSessions moves the player's token version on and revokes every refresh token.
+// EndAllSessions moves the player's token version on, revokes every refresh token and takes
+// the player out of the raid queue.
 func (s *Sessions) EndAllSessions(ctx context.Context, userID int64) (int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var version int64
 	err := inTx(ctx, s.db, "end sessions", func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx,
+		// Signing out everywhere takes the player out of the raid queue (the lock first, as
+		// every change to the line takes it).
+		line, err := lockLine(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := leaveLine(ctx, tx, line, userID); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx,
 			`UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`,
 			userID).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {

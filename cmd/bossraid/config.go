@@ -40,6 +40,7 @@ type Config struct {
 	DBTimeout       time.Duration
 	SignUpLimit     int // sign-ups allowed per client address in SignUpWindow
 	SignUpWindow    time.Duration
+	QueueTurn       time.Duration // how long the head of the raid queue holds the door
 }
 
 // devSecretKey signs tokens when SECRET_KEY is unset outside production; never use it for real.
@@ -75,6 +76,7 @@ func Settings() []Setting {
 		{"DB_TIMEOUT", "2s", "longest a statement may run; a database that stops answering gives 503 about this long after"},
 		{"SIGNUP_LIMIT", "20", "sign-ups allowed per client address in SIGNUP_WINDOW, answered or refused (429 beyond); raise it for loadgen without -seed"},
 		{"SIGNUP_WINDOW", "1h", "the window SIGNUP_LIMIT counts in; it starts at an address's first sign-up"},
+		{"QUEUE_TURN", "20s", "how long the head of the raid queue alone may enter once the raid frees; then the turn passes to the next in line"},
 	}
 }
 
@@ -154,6 +156,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.DBMaxConns = maxConns
 	c.SignUpWindow = duration("SIGNUP_WINDOW", "1h", time.Second)
+	c.QueueTurn = duration("QUEUE_TURN", "20s", 100*time.Millisecond)
 	signUpLimit, err := strconv.Atoi(get("SIGNUP_LIMIT", "20"))
 	if err != nil || signUpLimit < 1 {
 		errs = append(errs, fmt.Errorf("SIGNUP_LIMIT=%q: want a whole number of at least 1", getenv("SIGNUP_LIMIT")))

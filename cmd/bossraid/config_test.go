@@ -53,13 +53,14 @@ func TestConfigReportsEveryBadValue(t *testing.T) {
 		"HTTP_WRITE_TIMEOUT": "0s",
 		"SIGNUP_LIMIT":       "0",
 		"SIGNUP_WINDOW":      "1ms",
+		"QUEUE_TURN":         "10ms",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, name := range []string{"APP_ENV", "DATABASE_URL", "REDIS_URL", "HTTP_ADDR", "SECRET_KEY", "LOG_LEVEL",
 		"ACCESS_TOKEN_TTL", "SWEEP_INTERVAL", "COOKIE_SECURE", "DB_MAX_CONNS", "SHUTDOWN_DELAY",
-		"SIGNUP_LIMIT", "SIGNUP_WINDOW", "TRUSTED_PROXIES", "LIVE_STREAMS_MAX", "HTTP_WRITE_TIMEOUT"} {
+		"SIGNUP_LIMIT", "SIGNUP_WINDOW", "TRUSTED_PROXIES", "LIVE_STREAMS_MAX", "HTTP_WRITE_TIMEOUT", "QUEUE_TURN"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

@@ -118,6 +118,7 @@ func buildApp(ctx context.Context, d *deps, boss *bossdata.Source) (*wiring.Grap
 	settings.AccessTokenTTL = d.cfg.AccessTokenTTL
 	settings.RefreshTokenTTL = d.cfg.RefreshTokenTTL
 	settings.SignUpAddressLimit, settings.SignUpWindow = d.cfg.SignUpLimit, d.cfg.SignUpWindow
+	settings.QueueTurn = d.cfg.QueueTurn
 	return wiring.Build(wiring.Inputs{
 		Settings: settings, Boss: data, BossSource: boss, Hasher: hasher,
 		Secret: []byte(d.cfg.SecretKey), Clock: clock.System{}, Metrics: d.gameMetrics, Logger: d.log,
@@ -170,6 +171,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	frontDoors = append([]httpserver.FrontDoor{m, apidocs.New(log)}, frontDoors...)
 	srv := httpserver.New(httpserver.Config{
 		App:            a,
+		Queue:          g.Queue,
 		Images:         g.Images,
 		Logger:         log,
 		TrustProxy:     cfg.TrustProxy,

@@ -26,6 +26,8 @@ type Settings struct {
 	// Sign-ups allowed per client address in a window, whatever their outcome.
 	SignUpAddressLimit int
 	SignUpWindow       time.Duration
+	// QueueTurn is how long the head of the raid queue holds the door (queue.go).
+	QueueTurn time.Duration
 }
 
 // DefaultSettings are those of SPEC.md.
@@ -38,6 +40,7 @@ func DefaultSettings() Settings {
 		SignInWindow:       15 * time.Minute,
 		SignUpAddressLimit: 20,
 		SignUpWindow:       time.Hour,
+		QueueTurn:          DefaultQueueTurn,
 	}
 }
 

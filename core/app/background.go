@@ -38,6 +38,9 @@ func (a *App) applyEvent(e ports.Event) {
 	a.boss.Store(&d)
 }
 
+// Announce tells every instance's watchers of a change made outside App (the raid queue).
+func (a *App) Announce(ctx context.Context, e ports.Event) { a.publish(ctx, e) }
+
 // publish tells this instance's watchers at once and the other instances through Events.
 func (a *App) publish(ctx context.Context, e ports.Event) {
 	a.changes.broadcast(e)

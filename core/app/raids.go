@@ -11,7 +11,8 @@ import (
 )
 
 // EnterRaid puts the player inside the boss raid at level. An unknown level is a
-// *ValidationError; an occupied raid is a *raids.BusyError.
+// *ValidationError; an occupied raid is a *raids.BusyError; a free raid whose turn another
+// player of the queue holds is a *raids.ReservedError (queue.go).
 func (a *App) EnterRaid(ctx context.Context, p Player, level int) (raids.Raid, error) {
 	boss := a.BossData()
 	lvl, err := boss.Level(level)

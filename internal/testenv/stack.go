@@ -62,6 +62,8 @@ type StackOptions struct {
 	BossData *raids.BossData
 	// Settings replace app.DefaultSettings; without them the sign-up limit is lifted.
 	Settings *app.Settings
+	// QueueTurn replaces the settings' turn of the raid queue (a short one for tests).
+	QueueTurn time.Duration
 	// SweepInterval runs the sweeper; 0 leaves it off so reads must judge deadlines themselves.
 	SweepInterval time.Duration
 	// FrontDoors adds front doors (the web pages) built on the stack.
@@ -80,6 +82,7 @@ type StackOptions struct {
 // database: the same adapters as production, served by an httptest server.
 type Stack struct {
 	App    *app.App
+	Queue  *app.Queue
 	DB     *sql.DB
 	Redis  *goredis.Client
 	Server *httptest.Server
@@ -122,7 +125,8 @@ const TokenSecret = "testenv-secret-key-of-at-least-32-characters"
 // Reset empties every table so a test starts from nothing.
 func Reset(t testing.TB, db *sql.DB) {
 	t.Helper()
-	_, err := db.Exec(`TRUNCATE raids, refresh_tokens, profile_images, sessions, users RESTART IDENTITY CASCADE`)
+	_, err := db.Exec(`TRUNCATE raids, refresh_tokens, profile_images, sessions, users RESTART IDENTITY CASCADE;
+		UPDATE raid_queue_state SET turn_from = NULL`)
 	if err != nil {
 		t.Fatalf("testenv: reset database: %v", err)
 	}
@@ -139,6 +143,9 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	settings.SignUpAddressLimit = 1_000_000
 	if opts.Settings != nil {
 		settings = *opts.Settings
+	}
+	if opts.QueueTurn != 0 {
+		settings.QueueTurn = opts.QueueTurn
 	}
 	log := opts.Logger
 	if log == nil {
@@ -159,13 +166,13 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	}
 	a := g.App
 	stop := make(chan struct{})
-	st := &Stack{App: a, DB: db, Redis: rdb, Stop: stop, EnsureRanking: g.EnsureRanking}
+	st := &Stack{App: a, Queue: g.Queue, DB: db, Redis: rdb, Stop: stop, EnsureRanking: g.EnsureRanking}
 	var frontDoors []httpserver.FrontDoor
 	if opts.FrontDoors != nil {
 		frontDoors = opts.FrontDoors(st)
 	}
 	st.HTTP = httpserver.New(httpserver.Config{
-		App: a, Images: g.Images, Logger: log, FrontDoors: frontDoors,
+		App: a, Queue: g.Queue, Images: g.Images, Logger: log, FrontDoors: frontDoors,
 		Observe: opts.Observe,
 		Checks: []httpserver.Check{
 			{Name: "postgres", Ping: db.PingContext},

@@ -54,6 +54,7 @@ type Inputs struct {
 // Graph is a built instance.
 type Graph struct {
 	App    *app.App
+	Queue  *app.Queue
 	Images ports.ImageStore
 	// Memory holds every store when Inputs.DB was nil; its change feed is followed then.
 	Memory  *memory.Store
@@ -105,6 +106,7 @@ func Build(in Inputs) (*Graph, error) {
 	changes := in.Changes
 	var board ports.Leaderboard
 	var totals fallback.Totals
+	var line ports.RaidQueue
 	if in.DB == nil {
 		store := memory.NewStore(in.Clock)
 		if changes == nil {
@@ -112,13 +114,13 @@ func Build(in Inputs) (*Graph, error) {
 		}
 		g.Memory, g.Images = store, store
 		deps.Users, deps.Sessions, deps.Raids, deps.Admin, totals = store, store, store, store, store
-		deps.Charts = store
+		deps.Charts, line = store, store
 		deps.Throttle, board, deps.Events = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
 	} else {
 		g.Images = postgres.NewImages(in.DB)
 		deps.Users, deps.Sessions = postgres.NewUsers(in.DB), postgres.NewSessions(in.DB)
 		deps.Raids, deps.Admin, totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
-		deps.Charts = postgres.NewCharts(in.DB)
+		deps.Charts, line = postgres.NewCharts(in.DB), postgres.NewQueue(in.DB)
 		deps.Throttle, board, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
 		if changes == nil && in.DatabaseURL != "" {
 			changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
@@ -143,6 +145,10 @@ func Build(in Inputs) (*Graph, error) {
 		return nil, err
 	}
 	g.App = a
+	queueMetrics, _ := in.Metrics.(app.QueueMetrics)
+	if g.Queue, err = app.NewQueue(app.QueueDeps{Line: line, Announce: a.Announce, Metrics: queueMetrics}, in.Settings.QueueTurn); err != nil {
+		return nil, err
+	}
 	g.run = func(ctx context.Context, sweepEvery time.Duration) {
 		var wg sync.WaitGroup
 		wg.Go(func() { a.Run(ctx, sweepEvery) })

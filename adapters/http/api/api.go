@@ -30,13 +30,14 @@ const (
 
 // API serves /api.
 type API struct {
-	app *app.App
-	log *slog.Logger
+	app   *app.App
+	queue *app.Queue // nil: the queue's routes answer 503
+	log   *slog.Logger
 }
 
 // New builds the JSON API around the use cases.
-func New(a *app.App, log *slog.Logger) *API {
-	return &API{app: a, log: log}
+func New(a *app.App, q *app.Queue, log *slog.Logger) *API {
+	return &API{app: a, queue: q, log: log}
 }
 
 // Route is one JSON route; the OpenAPI document is checked against this list.
@@ -63,6 +64,8 @@ func (api *API) routes() []route {
 		{http.MethodPatch, "/raids/{id:[0-9]+}/end", api.authed(api.end)},
 		{http.MethodGet, "/raids/status", api.authed(api.status)},
 		{http.MethodGet, "/raids/ranking", api.authed(api.ranking)},
+		{http.MethodPost, "/raids/queue", api.authed(api.joinQueue)},
+		{http.MethodDelete, "/raids/queue", api.authed(api.leaveQueue)},
 	}
 }
 
@@ -88,9 +91,18 @@ func (api *API) Register(r *mux.Router) {
 	}
 	// gorilla/mux loses a subrouter's "method mismatch" when a later route fails on its path,
 	// so each path also gets a catch-all after the real routes, answering 405 itself.
+	allow := map[string][]string{}
 	for _, rt := range routes {
+		allow[rt.path] = append(allow[rt.path], rt.method)
+	}
+	for _, rt := range routes {
+		methods, first := allow[rt.path]
+		if !first {
+			continue
+		}
+		delete(allow, rt.path)
 		s.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", rt.method)
+			w.Header().Set("Allow", strings.Join(methods, ", "))
 			api.fail(w, r, problem.ErrMethodNotAllowed)
 		})
 	}

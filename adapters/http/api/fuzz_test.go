@@ -66,7 +66,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	if _, err := a.RebuildRanking(ctx); err != nil {
 		f.Fatal(err)
 	}
-	s := &fuzzServer{h: httpserver.New(httpserver.Config{App: a}), app: a, auths: []string{""}}
+	s := &fuzzServer{h: httpserver.New(httpserver.Config{App: a, Queue: g.Queue}), app: a, auths: []string{""}}
 	for _, nick := range []string{"alice", "bob"} {
 		if _, err := a.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 			Email: nick + "@example.com", Nickname: nick, Password: "Passw0rd!",

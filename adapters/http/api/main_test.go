@@ -205,6 +205,11 @@ var problemCodes = map[string]int{
 	"raid_busy":              409,
 	"raid_expired":           409,
 	"raid_not_in_progress":   409,
+	"raid_reserved":          409,
+	"raid_free":              409,
+	"already_queued":         409,
+	"already_inside":         409,
+	"not_queued":             404,
 	"payload_too_large":      413,
 	"unsupported_media_type": 415,
 	"rate_limited":           429,
@@ -212,7 +217,8 @@ var problemCodes = map[string]int{
 }
 
 // checkProblemShape verifies an error answer is exactly {code, detail, errors?} (raid_busy adds
-// is_entered, entered_user_id and raid_history_id), with the headers its status needs.
+// is_entered, entered_user_id and raid_history_id; raid_reserved is_entered, reserved_for and
+// reserved_until), with the headers its status needs.
 func checkProblemShape(r response) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return fmt.Errorf("error answer %s has Content-Type %q", r, ct)
@@ -234,6 +240,14 @@ func checkProblemShape(r response) error {
 		for _, k := range []string{"is_entered", "entered_user_id", "raid_history_id"} {
 			if _, ok := m[k]; !ok {
 				return fmt.Errorf("raid_busy answer %s lacks %s", r, k)
+			}
+		}
+	}
+	if code == "raid_reserved" {
+		allowed = append(allowed, "is_entered", "reserved_for", "reserved_until")
+		for _, k := range []string{"is_entered", "reserved_for", "reserved_until"} {
+			if _, ok := m[k]; !ok {
+				return fmt.Errorf("raid_reserved answer %s lacks %s", r, k)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestWrongMethodIs405(t *testing.T) {
 	for _, rt := range api.Routes() {
 		path := strings.NewReplacer("{nickname}", p.Nickname, "{id}", "1").Replace(rt.Path)
 		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if method == rt.Method {
+			if slices.Contains(api.Routes(), api.Route{Method: method, Path: rt.Path}) { // a route of its own
 				continue
 			}
 			t.Run(method+" "+rt.Path, func(t *testing.T) {

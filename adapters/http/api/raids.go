@@ -9,6 +9,7 @@ import (
 
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
 )
 
 type enterRequest struct {
@@ -39,6 +40,12 @@ func (api *API) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 	if busy, ok := errors.AsType[*raids.BusyError](err); ok {
 		api.failWith(w, r, err, map[string]any{
 			"is_entered": false, "entered_user_id": busy.UserID, "raid_history_id": busy.RaidID,
+		})
+		return
+	}
+	if reserved, ok := errors.AsType[*raids.ReservedError](err); ok {
+		api.failWith(w, r, err, map[string]any{
+			"is_entered": false, "reserved_for": reserved.UserID, "reserved_until": formatTime(reserved.Until),
 		})
 		return
 	}
@@ -118,9 +125,15 @@ type statusJSON struct {
 	RaidHistoryID   *int64  `json:"raid_history_id"`
 	Deadline        *string `json:"deadline"`
 	TimeLimit       int     `json:"time_limit"`
+	// The raid queue (issue 14): how many wait, the player's place (null when not waiting)
+	// and, while a turn is held, for whom and until when.
+	QueueLength     int     `json:"queue_length"`
+	MyQueuePosition *int    `json:"my_queue_position"`
+	ReservedFor     *int64  `json:"reserved_for"`
+	ReservedUntil   *string `json:"reserved_until"`
 }
 
-func (api *API) status(w http.ResponseWriter, r *http.Request, _ app.Player) {
+func (api *API) status(w http.ResponseWriter, r *http.Request, p app.Player) {
 	st, err := api.app.Status(r.Context())
 	if err != nil {
 		api.fail(w, r, err)
@@ -130,6 +143,20 @@ func (api *API) status(w http.ResponseWriter, r *http.Request, _ app.Player) {
 	if c := st.Current; c != nil {
 		out.EnteredUserID, out.EnteredNickname, out.RaidHistoryID = &c.UserID, &c.Nickname, &c.ID
 		out.Deadline = formatTimePtr(&c.Deadline)
+	}
+	if api.queue != nil {
+		q, err := api.queue.Status(r.Context(), p)
+		if err != nil {
+			api.fail(w, r, err)
+			return
+		}
+		out.QueueLength = q.Length
+		if q.Position > 0 {
+			out.MyQueuePosition = &q.Position
+		}
+		if res := q.Reservation; res != nil {
+			out.ReservedFor, out.ReservedUntil = &res.UserID, formatTimePtr(&res.Until)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -168,4 +195,39 @@ func (api *API) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
 
 func toStandingJSON(s raids.Standing) standingJSON {
 	return standingJSON{Ranking: s.Ranking, UserID: s.UserID, Nickname: s.Nickname, TotalScore: s.TotalScore}
+}
+
+// queueOr answers 503 when the server was built without the queue.
+func (api *API) queueOr(w http.ResponseWriter, r *http.Request) bool {
+	if api.queue == nil {
+		api.fail(w, r, ports.ErrUnavailable)
+		return false
+	}
+	return true
+}
+
+func (api *API) joinQueue(w http.ResponseWriter, r *http.Request, p app.Player) {
+	if !api.queueOr(w, r) {
+		return
+	}
+	pos, err := api.queue.Join(r.Context(), p)
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"is_queued": true, "my_queue_position": pos, "turn_seconds": api.queue.Turn().Seconds(),
+	})
+}
+
+func (api *API) leaveQueue(w http.ResponseWriter, r *http.Request, p app.Player) {
+	if !api.queueOr(w, r) {
+		return
+	}
+	if err := api.queue.Leave(r.Context(), p); err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
 }

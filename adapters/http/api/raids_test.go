@@ -412,6 +412,10 @@ func TestEndRaidRace(t *testing.T) {
 	}
 }
 
+// statusKeys are the status members: those of SPEC.md §2 and the queue's (issue 14).
+var statusKeys = []string{"can_enter", "entered_user_id", "entered_nickname", "raid_history_id", "deadline", "time_limit",
+	"queue_length", "my_queue_position", "reserved_for", "reserved_until"}
+
 func TestRaidStatus(t *testing.T) {
 	const limit = 2 * time.Second
 	e := newEnv(t, testenv.StackOptions{BossData: shortBoss(t, limit)})
@@ -420,7 +424,7 @@ func TestRaidStatus(t *testing.T) {
 	free := func() {
 		e.t.Helper()
 		st := e.expect(e.get("/api/raids/status", q.Access), http.StatusOK)
-		requireKeys(t, st, "can_enter", "entered_user_id", "entered_nickname", "raid_history_id", "deadline", "time_limit")
+		requireKeys(t, st, statusKeys...)
 		if st["can_enter"] != true || st["entered_user_id"] != nil || st["entered_nickname"] != nil || st["raid_history_id"] != nil || st["deadline"] != nil {
 			t.Fatalf("free status %v", st)
 		}
@@ -433,7 +437,7 @@ func TestRaidStatus(t *testing.T) {
 	res := object(t, e.expect(e.enter(p, 0), http.StatusCreated)["result"])
 	for _, viewer := range []*player{p, q} {
 		st := e.expect(e.get("/api/raids/status", viewer.Access), http.StatusOK)
-		requireKeys(t, st, "can_enter", "entered_user_id", "entered_nickname", "raid_history_id", "deadline", "time_limit")
+		requireKeys(t, st, statusKeys...)
 		if st["can_enter"] != false || id(t, st["entered_user_id"]) != p.ID || st["entered_nickname"] != p.Nickname ||
 			id(t, st["raid_history_id"]) != id(t, res["id"]) || !timestamp(t, st["deadline"]).Equal(timestamp(t, res["deadline"])) ||
 			integer(t, st["time_limit"]) != int64(limit/time.Second) {

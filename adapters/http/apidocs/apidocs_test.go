@@ -144,6 +144,9 @@ func errorCodes(s *openapi3.SchemaRef) []string {
 			codes = append(codes, errorCodes(sub)...)
 		}
 	}
+	for _, sub := range s.Value.OneOf { // one of several refusals (raid_busy or raid_reserved)
+		codes = append(codes, errorCodes(sub)...)
+	}
 	return codes
 }
 
@@ -471,6 +474,32 @@ func TestRealResponsesMatchTheDocument(t *testing.T) {
 	x.do(jsonCall(http.MethodPatch, end, fmt.Sprintf("/api/raids/%d/end", e.Result.ID), bob.Access, `{}`, 409))
 	get(status, status, bob.Access, 200)
 
+	// The queue: refused on a free raid, joined while bob is inside, the turn held against
+	// bob once his raid is over, then left.
+	const queue = "/api/raids/queue"
+	queueCall := func(method, token string, want int) []byte {
+		return x.do(call{method: method, tpl: queue, path: queue, token: token, want: want, validRequest: want < 300})
+	}
+	queueCall(http.MethodPost, alice.Access, 409) // raid_free
+	queueCall(http.MethodPost, "", 401)
+	queueCall(http.MethodDelete, alice.Access, 404)
+	queueCall(http.MethodDelete, "", 401)
+	entered = post(enter, bob.Access, `{"level":0}`, 201)
+	if err := json.Unmarshal(entered, &e); err != nil {
+		t.Fatal(err)
+	}
+	queueCall(http.MethodPost, alice.Access, 201)
+	queueCall(http.MethodPost, alice.Access, 409) // already_queued
+	get(status, status, alice.Access, 200)
+	if _, err := st.DB.Exec(`UPDATE raids SET enter_time = enter_time - interval '1 hour',
+		deadline = deadline - interval '1 hour' WHERE id = $1`, e.Result.ID); err != nil {
+		t.Fatal(err)
+	}
+	get(status, status, bob.Access, 200) // reserved for alice
+	x.do(call{method: http.MethodPost, tpl: enter, path: enter, token: bob.Access, contentType: "application/json",
+		body: []byte(`{"level":0}`), want: 409, validRequest: true}) // raid_reserved
+	queueCall(http.MethodDelete, alice.Access, 204)
+
 	// Ranking: in it, and outside it.
 	var r struct {
 		MyRanking *json.RawMessage `json:"my_ranking"`
@@ -706,7 +735,7 @@ func TestRegisterWithoutTheAPI(t *testing.T) {
 // router is the JSON API's router with the documentation added as the server adds it.
 func router(d *apidocs.Docs) *mux.Router {
 	r := mux.NewRouter()
-	api.New(nil, discard()).Register(r)
+	api.New(nil, nil, discard()).Register(r)
 	d.Register(r)
 	return r
 }
