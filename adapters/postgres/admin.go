@@ -19,10 +19,13 @@ import (
 // number of rows before it; statuses are judged by now() as the raid store judges them.
 type Admin struct {
 	db *sql.DB
+	// mergePlayers is how many players a nickname prefix may match for ListRaids to merge
+	// their own pages.
+	mergePlayers int
 }
 
 // NewAdmin returns the admin queries on db.
-func NewAdmin(db *sql.DB) *Admin { return &Admin{db: db} }
+func NewAdmin(db *sql.DB) *Admin { return &Admin{db: db, mergePlayers: 1000} }
 
 var _ ports.AdminStore = (*Admin)(nil)
 
@@ -99,8 +102,27 @@ func (q *query) filterRaids(f ports.RaidFilter) {
 // ListRaids reads one page of raids through the index of its order: raids_enter_time for the
 // time orders, raids_score for the score order (raids_user_enter when one player is asked for).
 func (s *Admin) ListRaids(ctx context.Context, rq ports.RaidQuery) ([]raids.Raid, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	var q query
-	q.filterRaids(rq.Filter)
+	f := rq.Filter
+	// A nickname prefix matching a few players reads each one's newest raids through
+	// raids_user_enter and merges them (LATERAL): the page costs players × page, not every raid
+	// of every matching player sorted. Many players: the page through raids_enter_time is cheaper.
+	playersCond := ""
+	if f.Player != "" && !f.PlayerExact && rq.Order != ports.RaidsBestScoreFirst {
+		pattern := likePrefix(users.NicknameKey(f.Player))
+		few, err := s.fewPlayersMatch(ctx, pattern)
+		if err != nil {
+			return nil, err
+		}
+		if few {
+			playersCond = "u.nickname_key LIKE " + q.arg(pattern)
+			f.Player = ""
+			q.where("r.user_id = u.id")
+		}
+	}
+	q.filterRaids(f)
 	var keyCols, keyVals string
 	desc := true
 	switch rq.Order {
@@ -131,12 +153,14 @@ func (s *Admin) ListRaids(ctx context.Context, rq ports.RaidQuery) ([]raids.Raid
 	orderBy := strings.ReplaceAll(keyCols, ",", " "+dir+",") + " " + dir
 	limit := q.arg(max(rq.Limit, 0))
 
-	ctx, cancel := bounded(ctx)
-	defer cancel()
+	from := `raids r JOIN users u ON u.id = r.user_id ` + q.whereClause()
+	if playersCond != "" {
+		from = `users u CROSS JOIN LATERAL (SELECT * FROM raids r ` + q.whereClause() +
+			` ORDER BY ` + orderBy + ` LIMIT ` + limit + `) r WHERE ` + playersCond
+	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT `+raidColumns+`, now()
-		FROM raids r JOIN users u ON u.id = r.user_id
-		`+q.whereClause()+`
+		FROM `+from+`
 		ORDER BY `+orderBy+`
 		LIMIT `+limit, q.args...)
 	if err != nil {
@@ -156,6 +180,17 @@ func (s *Admin) ListRaids(ctx context.Context, rq ports.RaidQuery) ([]raids.Raid
 		return nil, dbError("list raids", err)
 	}
 	return out, nil
+}
+
+// fewPlayersMatch reports whether at most mergePlayers nicknames match pattern.
+func (s *Admin) fewPlayersMatch(ctx context.Context, pattern string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users WHERE nickname_key LIKE $1 LIMIT $2) m`,
+		pattern, s.mergePlayers+1).Scan(&n)
+	if err != nil {
+		return false, dbError("list raids", err)
+	}
+	return n <= s.mergePlayers, nil
 }
 
 // statusCounts are the columns of ports.RaidCounts over the raids aliased r.

@@ -11,14 +11,26 @@ import (
 )
 
 func TestAdminStoreContract(t *testing.T) {
-	portstest.RunAdminStore(t, func(t *testing.T) portstest.AdminHarness {
-		emptyDatabase(t)
-		return portstest.AdminHarness{
-			Users: postgres.NewUsers(testDB), Admin: postgres.NewAdmin(testDB),
-			AddRaids: addRaids,
-			Now:      func() time.Time { return dbNow(t) },
-		}
-	})
+	// A nickname prefix's raids are listed by merging each player's own page when few players
+	// match, through the whole table's index when many do; both must answer the same.
+	for _, admin := range []struct {
+		name  string
+		store func() *postgres.Admin
+	}{
+		{"as built", func() *postgres.Admin { return postgres.NewAdmin(testDB) }},
+		{"never merging players", func() *postgres.Admin { return postgres.NewAdminMergingAtMost(testDB, -1) }},
+	} {
+		t.Run(admin.name, func(t *testing.T) {
+			portstest.RunAdminStore(t, func(t *testing.T) portstest.AdminHarness {
+				emptyDatabase(t)
+				return portstest.AdminHarness{
+					Users: postgres.NewUsers(testDB), Admin: admin.store(),
+					AddRaids: addRaids,
+					Now:      func() time.Time { return dbNow(t) },
+				}
+			})
+		})
+	}
 }
 
 // addRaids inserts raid records as they are, in order, and adds the scores to the totals.

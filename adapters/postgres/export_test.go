@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/bossraid/bossraid/ports"
 )
@@ -17,3 +18,7 @@ func (s *Admin) CountRaidsByScan(ctx context.Context, f ports.RaidFilter) (ports
 
 // CeilHour and FloorHour number hours as bossraid_raid_hour does.
 var CeilHour, FloorHour = ceilHour, floorHour
+
+// NewAdminMergingAtMost is NewAdmin merging per-player pages for prefixes matching at most n
+// players (-1: never).
+func NewAdminMergingAtMost(db *sql.DB, n int) *Admin { return &Admin{db: db, mergePlayers: n} }
