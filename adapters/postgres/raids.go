@@ -18,11 +18,12 @@ import (
 // deadline, and the partial unique index raids_one_in_progress lets one raid at most be in
 // progress whatever the instances do.
 type Raids struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *statements
 }
 
 // NewRaids returns the raid store on db.
-func NewRaids(db *sql.DB) *Raids { return &Raids{db: db} }
+func NewRaids(db *sql.DB) *Raids { return &Raids{db: db, stmts: &statements{db: db}} }
 
 var _ ports.RaidStore = (*Raids)(nil)
 
@@ -271,7 +272,7 @@ func (s *Raids) History(ctx context.Context, userID int64, offset, limit int) ([
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	offset, limit = max(offset, 0), max(limit, 0)
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.stmts.query(ctx, `
 		SELECT `+raidColumns+`, now(), c.n
 		FROM (SELECT coalesce(max(seq), 0) AS n FROM raids WHERE user_id = $1) c
 		CROSS JOIN LATERAL (
@@ -298,7 +299,7 @@ func (s *Raids) History(ctx context.Context, userID int64, offset, limit int) ([
 	}
 	if len(page) == 0 {
 		// An empty page says nothing about the count: the offset may be past the end.
-		if err := s.db.QueryRowContext(ctx,
+		if err := s.stmts.queryRow(ctx,
 			`SELECT coalesce(max(seq), 0) FROM raids WHERE user_id = $1`, userID).Scan(&count); err != nil {
 			return nil, 0, dbError("history", err)
 		}

@@ -16,11 +16,12 @@ import (
 
 // Users is the ports.UserStore on the users and profile_images tables.
 type Users struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *statements
 }
 
 // NewUsers returns the player store on db.
-func NewUsers(db *sql.DB) *Users { return &Users{db: db} }
+func NewUsers(db *sql.DB) *Users { return &Users{db: db, stmts: &statements{db: db}} }
 
 var _ ports.UserStore = (*Users)(nil)
 
@@ -121,7 +122,7 @@ func (s *Users) UserByNickname(ctx context.Context, nickname string) (users.User
 func (s *Users) one(ctx context.Context, op, where string, arg any) (users.User, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.QueryRowContext(ctx, selectUser+where, arg))
+	u, err := scanUser(s.stmts.queryRow(ctx, selectUser+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return users.User{}, users.ErrNotFound
 	}

@@ -362,11 +362,3 @@ func (a *App) SignOutEverywhere(ctx context.Context, p Player) error {
 	return err
 }
 
-// nickname returns a player's nickname.
-func (a *App) nickname(ctx context.Context, id int64) (string, error) {
-	got, err := a.Users.Nicknames(ctx, []int64{id})
-	if err != nil {
-		return "", err
-	}
-	return got[id], nil
-}

@@ -350,7 +350,7 @@ func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, er
 	if err != nil {
 		return RankingCheck{}, err
 	}
-	if err := a.fillNicknames(ctx, db); err != nil {
+	if err := a.fillNicknames(ctx, db, nil); err != nil {
 		return RankingCheck{}, err
 	}
 	c.Database = db
@@ -359,7 +359,7 @@ func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, er
 		c.LeaderboardErr = err
 		return c, nil
 	}
-	if err := a.fillNicknames(ctx, lb); err != nil {
+	if err := a.fillNicknames(ctx, lb, nil); err != nil {
 		return RankingCheck{}, err
 	}
 	c.Leaderboard = lb

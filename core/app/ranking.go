@@ -27,13 +27,8 @@ func (a *App) Ranking(ctx context.Context, p Player) (RankingView, error) {
 	if mine.TotalScore > 0 && mine.InTop() {
 		v.Mine = &mine
 	}
-	if err := a.fillNicknames(ctx, v.Top); err != nil {
+	if err := a.fillNicknames(ctx, v.Top, v.Mine); err != nil {
 		return RankingView{}, err
-	}
-	if v.Mine != nil {
-		if v.Mine.Nickname, err = a.nickname(ctx, p.ID); err != nil {
-			return RankingView{}, err
-		}
 	}
 	return v, nil
 }
@@ -44,11 +39,27 @@ func (a *App) TopRanking(ctx context.Context) ([]raids.Standing, error) {
 	return v.Top, err
 }
 
-func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing) (err error) {
+// fillNicknames names every standing, and also when it is not nil, with one lookup.
+func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing, also *raids.Standing) error {
+	ids := make([]int64, 0, len(standings)+1)
+	for _, s := range standings {
+		ids = append(ids, s.UserID)
+	}
+	if also != nil {
+		ids = append(ids, also.UserID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := a.Users.Nicknames(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for i := range standings {
-		if standings[i].Nickname, err = a.nickname(ctx, standings[i].UserID); err != nil {
-			return err
-		}
+		standings[i].Nickname = names[standings[i].UserID]
+	}
+	if also != nil {
+		also.Nickname = names[also.UserID]
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func (api *API) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
 	} else {
 		out.Detail = "you are outside the top 10 ranking"
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeRanking(w, out)
 }
 
 func toStandingJSON(s raids.Standing) standingJSON {
