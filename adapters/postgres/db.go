@@ -282,7 +282,7 @@ func (s *statements) prepared(ctx context.Context, query string) (*sql.Stmt, err
 		return nil, err
 	}
 	if had, loaded := s.m.LoadOrStore(query, st); loaded {
-		_ = st.Close()
+		_ = st.Close() //nolint:sqlclosecheck // another caller's statement won: ours is not needed
 		return had.(*sql.Stmt), nil
 	}
 	return st, nil
@@ -290,7 +290,7 @@ func (s *statements) prepared(ctx context.Context, query string) (*sql.Stmt, err
 
 // query runs a prepared query.
 func (s *statements) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := s.prepared(ctx, query)
+	st, err := s.prepared(ctx, query) //nolint:sqlclosecheck // kept for the pool's lifetime
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func (s *statements) query(ctx context.Context, query string, args ...any) (*sql
 // queryRow runs a prepared query for one row; when it cannot be prepared, the unprepared
 // query reports why.
 func (s *statements) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := s.prepared(ctx, query)
+	st, err := s.prepared(ctx, query) //nolint:sqlclosecheck // kept for the pool's lifetime
 	if err != nil {
 		return s.db.QueryRowContext(ctx, query, args...)
 	}

@@ -361,4 +361,3 @@ func (a *App) SignOutEverywhere(ctx context.Context, p Player) error {
 	_, err := a.Sessions.EndAllSessions(ctx, p.ID)
 	return err
 }
-
