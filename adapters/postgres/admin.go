@@ -460,9 +460,10 @@ func (s *Admin) CountPlayers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// VerifyCounters compares what migration 00006 maintains with a scan of the tables: every
-// raid's ordinal among its player's raids, the raid counters by hour and in all, and the
-// player count. It returns an error naming each disagreement; it reads every raid.
+// VerifyCounters compares what migrations 00006 and 00010 maintain with a scan of the tables:
+// every raid's ordinal among its player's raids, the raid counters by hour and in all, the
+// player count and the players active per day. It returns an error naming each disagreement;
+// it reads every raid.
 func VerifyCounters(ctx context.Context, db *sql.DB) error {
 	checks := []struct{ what, query string }{
 		{"raids whose seq is not their place among their player's raids", `
@@ -481,6 +482,14 @@ func VerifyCounters(ctx context.Context, db *sql.DB) error {
 			WHERE s.n IS DISTINCT FROM c.n`},
 		{"players missing from (or extra in) player_counts", `
 			SELECT abs((SELECT count(*) FROM users) - (SELECT coalesce(sum(n), 0) FROM player_counts))`},
+		{"players' days missing from (or extra in) player_days", `
+			SELECT count(*) FROM (SELECT DISTINCT bossraid_raid_day(enter_time) AS day, user_id FROM raids) s
+			FULL JOIN player_days c USING (day, user_id)
+			WHERE s.day IS NULL OR c.day IS NULL`},
+		{"days counted wrong in day_players", `
+			SELECT count(*) FROM (SELECT day, count(*) AS n FROM player_days GROUP BY 1) s
+			FULL JOIN (SELECT * FROM day_players WHERE n <> 0) c USING (day)
+			WHERE s.n IS DISTINCT FROM c.n`},
 	}
 	var errs []error
 	for _, c := range checks {

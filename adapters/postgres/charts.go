@@ -68,15 +68,14 @@ func (s *Charts) RaidHours(ctx context.Context, from, to time.Time) ([]ports.Hou
 	return out, nil
 }
 
-// ActivePlayers counts distinct players per day in an index-only scan of raids_enter_user
-// over the range.
+// ActivePlayers reads the days of day_players (migration 00010) in the range: one
+// primary-key range of at most one row per day, however many raids the days hold.
 func (s *Charts) ActivePlayers(ctx context.Context, from, to time.Time) ([]ports.DayCount, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT floor(extract(epoch FROM enter_time) / 86400)::bigint, count(DISTINCT user_id)
-		FROM raids WHERE enter_time >= $1 AND enter_time < $2
-		GROUP BY 1 ORDER BY 1`, from, to)
+		SELECT day, n FROM day_players WHERE day >= $1 AND day < $2 AND n <> 0 ORDER BY day`,
+		utcDay(from), utcDay(to))
 	if err != nil {
 		return nil, dbError("active players", err)
 	}
@@ -95,6 +94,9 @@ func (s *Charts) ActivePlayers(ctx context.Context, from, to time.Time) ([]ports
 	}
 	return out, nil
 }
+
+// utcDay numbers the UTC day t falls in as bossraid_raid_day does.
+func utcDay(t time.Time) int64 { return floorDiv(t.Unix(), 86400) }
 
 // TotalScores reads the highest total from users_total, then counts the players per bucket
 // in an index-only scan of the same index.

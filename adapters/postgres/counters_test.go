@@ -225,3 +225,42 @@ func TestHourNumbersMatchTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+// The players active per day follow raids being deleted: one at a time, a day at a time, and
+// all of a player's.
+func TestPlayerDaysFollowDeletes(t *testing.T) {
+	emptyDatabase(t)
+	ps := newPlayers(t, 2)
+	for _, p := range ps {
+		// Two raids a day for three days, each statement inserting several rows at once.
+		if _, err := testDB.Exec(`
+			INSERT INTO raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline, end_time)
+			SELECT $1, 0, 20, interval '1 minute', 'success', 20, t, t + interval '1 minute', t + interval '30 seconds'
+			FROM (SELECT date_trunc('day', now()) - d * interval '1 day' + h * interval '1 hour' AS t
+			      FROM generate_series(1, 3) d, generate_series(1, 2) h) x`, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	requireExactCounters(t, "two players, two raids a day for three days", ps)
+	steps := []struct{ what, query string }{
+		{"one of a day's two raids deleted", `DELETE FROM raids WHERE id = (SELECT min(id) FROM raids WHERE user_id = $1)`},
+		{"the day's other raid deleted too", `DELETE FROM raids WHERE id = (SELECT min(id) FROM raids WHERE user_id = $1)`},
+		{"a whole day deleted in one statement", `DELETE FROM raids WHERE user_id = $1 AND enter_time < (SELECT min(enter_time) + interval '1 day' FROM raids WHERE user_id = $1) - interval '1 hour'`},
+		{"the rest of the player's raids deleted", `DELETE FROM raids WHERE user_id = $1`},
+	}
+	for _, st := range steps {
+		if _, err := testDB.Exec(st.query, ps[0]); err != nil {
+			t.Fatalf("%s: %v", st.what, err)
+		}
+		// The game never deletes raids; the ordinals a deletion leaves gaps in are put back so
+		// the check looks at the days.
+		if _, err := testDB.Exec(`UPDATE raids r SET seq = o.place FROM (SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS place FROM raids) o WHERE r.id = o.id AND r.seq <> o.place`); err != nil {
+			t.Fatal(err)
+		}
+		requireExactCounters(t, st.what, ps[1:])
+	}
+	var days int
+	if err := testDB.QueryRow(`SELECT coalesce(sum(n), 0) FROM day_players`).Scan(&days); err != nil || days != 3 {
+		t.Fatalf("days left counted: %d, %v; want the other player's 3", days, err)
+	}
+}
