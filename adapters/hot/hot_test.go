@@ -3,6 +3,7 @@ package hot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,5 +216,48 @@ func TestAccessTokensAreVerifiedOnce(t *testing.T) {
 	}
 	if n := inner.verifies.Load(); n != 1+3+3 {
 		t.Fatalf("%d signature checks, want 7 (one for the cached access token, every forged and refresh one)", n)
+	}
+}
+
+// A thousand players rush a free raid on two instances at once: exactly one gets in, and the
+// store sees at most two entries per instance (the gate lets one through; a loser learns who is
+// inside). Once the instance knows, refusals cost the store nothing.
+func TestARushCostsTheStoreAFewEntriesPerInstance(t *testing.T) {
+	s := newStore()
+	instances := []*instance{newInstance(t, s, s.Changes()), newInstance(t, s, s.Changes())}
+	ctx := context.Background()
+	const rushers = 1000
+	players := make([]users.User, rushers)
+	for i := range players {
+		players[i] = portstest.NewPlayer(t, s, fmt.Sprintf("rusher%04d", i))
+	}
+	level := raids.DefaultBossData().Levels[0]
+	var won, busy, other atomic.Int64
+	portstest.Simultaneously(rushers, func(i int) {
+		_, err := instances[i%2].raids.EnterRaid(ctx, players[i].ID, level, time.Minute)
+		switch {
+		case err == nil:
+			won.Add(1)
+		case errors.Is(err, raids.ErrBusy):
+			busy.Add(1)
+		default:
+			other.Add(1)
+			t.Error(err)
+		}
+	})
+	if won.Load() != 1 || busy.Load() != rushers-1 {
+		t.Fatalf("%d got in, %d were refused as busy, %d failed otherwise; want 1 and %d", won.Load(), busy.Load(), other.Load(), rushers-1)
+	}
+	if n := s.entries.Load(); n > 2*int64(len(instances)) {
+		t.Fatalf("the store saw %d entries for %d rushers on %d instances, want at most %d", n, rushers, len(instances), 2*len(instances))
+	}
+	before := s.entries.Load()
+	for i := range 100 {
+		if _, err := instances[i%2].raids.EnterRaid(ctx, players[i].ID, level, time.Minute); !errors.Is(err, raids.ErrBusy) {
+			t.Fatalf("a late rusher: %v, want busy", err)
+		}
+	}
+	if n := s.entries.Load() - before; n != 0 {
+		t.Fatalf("100 refusals on instances that know the raid is taken reached the store %d times, want 0", n)
 	}
 }
