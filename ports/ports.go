@@ -248,11 +248,20 @@ const (
 	EventBossData = "bossdata" // the boss raid data was reloaded
 )
 
-// Events fans changes out to every instance.
+// Events carries events between instances (Redis pub/sub): the cross-instance leg of the
+// event hub, which the use cases reach through EventPublisher.
 type Events interface {
+	// Publish sends e to every subscriber on every instance, this one included.
 	Publish(ctx context.Context, e Event) error
 	// Subscribe delivers events until ctx ends; the channel closes then.
 	Subscribe(ctx context.Context) (<-chan Event, error)
+}
+
+// EventPublisher announces an event to everyone watching the lobby on every instance: this
+// instance's watchers at once, the others' soon after. It never fails the caller: an instance
+// that misses an event catches up on its lobby's next recheck.
+type EventPublisher interface {
+	Publish(ctx context.Context, e Event)
 }
 
 // BossDataSource reads the boss raid data from where the operator keeps it.

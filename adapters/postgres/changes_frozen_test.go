@@ -197,8 +197,8 @@ func TestFrozenFeedDisablesThePlayerCache(t *testing.T) {
 	a, err := app.New(app.Deps{
 		Clock: sys, Users: players, Accounts: players, Sessions: cache.Sessions(postgres.NewSessions(testDB)),
 		Raids: cache.Raids(postgres.NewRaids(testDB)), Totals: postgres.NewTotals(testDB),
-		Leaderboard: memory.NewLeaderboard(), Events: memory.NewEvents(),
-		Throttle: memory.NewThrottle(sys), BossSource: bossdata.New("", nil),
+		Leaderboard: memory.NewLeaderboard(),
+		Throttle:    memory.NewThrottle(sys), BossSource: bossdata.New("", nil),
 	}, app.DefaultSettings(), raids.DefaultBossData())
 	if err != nil {
 		t.Fatal(err)

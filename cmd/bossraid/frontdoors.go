@@ -5,15 +5,16 @@ import (
 	adminpages "github.com/bossraid/bossraid/adapters/http/admin"
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/adapters/http/web"
-	"github.com/bossraid/bossraid/core/app"
+	"github.com/bossraid/bossraid/internal/wiring"
 )
 
 // buildFrontDoors adds the web pages and the admin pages beside the JSON API; they share one
 // session store.
-func buildFrontDoors(d *deps, a *app.App, stopStreams <-chan struct{}) ([]httpserver.FrontDoor, error) {
+func buildFrontDoors(d *deps, g *wiring.Graph, stopStreams <-chan struct{}) ([]httpserver.FrontDoor, error) {
+	a := g.App
 	sessions := session.New(d.db, d.cfg.SessionLifetime, d.cfg.CookieSecure)
 	pages, err := web.New(web.Config{
-		App: a, Sessions: sessions, Logger: d.log, Stop: stopStreams, MaxStreams: d.cfg.LiveStreamsMax,
+		App: a, Events: g.Events, Sessions: sessions, Logger: d.log, Stop: stopStreams, MaxStreams: d.cfg.LiveStreamsMax,
 	})
 	if err != nil {
 		return nil, err

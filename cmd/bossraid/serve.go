@@ -164,7 +164,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	a := g.App
 
 	stopStreams := make(chan struct{})
-	frontDoors, err := buildFrontDoors(d, a, stopStreams)
+	frontDoors, err := buildFrontDoors(d, g, stopStreams)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ type Deps struct {
 	// side by the admin ranking check.
 	Leaderboard ports.Ranking
 	Totals      ports.Ranking
-	Events      ports.Events
+	Events      ports.EventPublisher // tells the lobby watchers of every instance
 	BossSource  ports.BossDataSource
 	Metrics     ports.GameMetrics // nil counts nothing
 	Logger      *slog.Logger
@@ -74,8 +74,7 @@ type App struct {
 	Deps
 	settings Settings
 
-	boss    atomic.Pointer[raids.BossData]
-	changes changeFeed
+	boss atomic.Pointer[raids.BossData]
 
 	dummyHashOnce sync.Once
 	dummyHash     string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
+	"github.com/bossraid/bossraid/adapters/eventhub"
 	"github.com/bossraid/bossraid/adapters/fallback"
 	"github.com/bossraid/bossraid/adapters/images"
 	"github.com/bossraid/bossraid/adapters/jwt"
@@ -111,7 +112,8 @@ func newWorld(t *testing.T, throttle ports.Throttle) *world {
 	w.app, err = app.New(app.Deps{
 		Clock: clock, Users: w.store, Sessions: w.store, Tokens: tokens, Hasher: hasher,
 		Images: images.New(), Throttle: fallback.NewThrottle(throttle, memory.NewThrottle(clock), slog.New(slog.DiscardHandler)),
-		Raids: w.store, Standings: w.ranking, Leaderboard: w.board, Totals: w.store, Events: memory.NewEvents(),
+		Raids: w.store, Standings: w.ranking, Leaderboard: w.board, Totals: w.store,
+		Events:     eventhub.New(memory.NewEvents(), slog.New(slog.DiscardHandler)),
 		BossSource: w.boss,
 	}, app.DefaultSettings(), raids.DefaultBossData())
 	if err != nil {

@@ -28,7 +28,7 @@ func (a *App) EnterRaid(ctx context.Context, p Player, level int) (raids.Raid, e
 	}
 	a.Metrics.RaidEntered()
 	r.Nickname = p.Nickname
-	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
+	a.Events.Publish(ctx, ports.Event{Kind: ports.EventRaid})
 	return r, nil
 }
 
@@ -49,7 +49,7 @@ func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (
 	case errors.Is(err, raids.ErrLevelMismatch):
 		return RaidResult{}, &ValidationError{Fields: map[string]string{"level": "level does not match the raid's level"}}
 	case errors.Is(err, raids.ErrExpired):
-		a.publish(ctx, ports.Event{Kind: ports.EventRaid}) // the raid may have just been recorded as failed
+		a.Events.Publish(ctx, ports.Event{Kind: ports.EventRaid}) // the raid may have just been recorded as failed
 		return RaidResult{}, err
 	case err != nil:
 		return RaidResult{}, err
@@ -57,8 +57,20 @@ func (a *App) EndRaid(ctx context.Context, p Player, raidID int64, level *int) (
 	a.Metrics.RaidCleared()
 	r.Nickname = p.Nickname
 	a.Standings.Record(ctx, p.ID, total)
-	a.publish(ctx, ports.Event{Kind: ports.EventRaid})
+	a.Events.Publish(ctx, ports.Event{Kind: ports.EventRaid})
 	return RaidResult{Raid: r, TotalScore: total}, nil
+}
+
+// SweepExpired records every raid past its deadline as failed and returns how many it
+// recorded. It only tidies: every read already judges by the deadline.
+func (a *App) SweepExpired(ctx context.Context) (int, error) {
+	n, err := a.Raids.SweepExpired(ctx)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	a.Metrics.RaidsFailed(n)
+	a.Events.Publish(ctx, ports.Event{Kind: ports.EventRaid})
+	return n, nil
 }
 
 // RaidStatus is who, if anyone, is inside the boss raid.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/argon2id"
 	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/eventhub"
 	httpserver "github.com/bossraid/bossraid/adapters/http"
 	"github.com/bossraid/bossraid/adapters/redis"
 	"github.com/bossraid/bossraid/core/app"
@@ -90,6 +91,8 @@ type Stack struct {
 	URL    string
 	// Stop is closed when the stack shuts down; live streams end with it.
 	Stop <-chan struct{}
+	// Events is the instance's event hub, which the live lobby watches.
+	Events *eventhub.Hub
 	// EnsureRanking rebuilds the leaderboard now if it cannot answer, as the instance does
 	// every few seconds.
 	EnsureRanking func(ctx context.Context) error
@@ -166,7 +169,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 	}
 	a := g.App
 	stop := make(chan struct{})
-	st := &Stack{App: a, Queue: g.Queue, DB: db, Redis: rdb, Stop: stop, EnsureRanking: g.EnsureRanking}
+	st := &Stack{App: a, Queue: g.Queue, DB: db, Redis: rdb, Stop: stop, Events: g.Events, EnsureRanking: g.EnsureRanking}
 	var frontDoors []httpserver.FrontDoor
 	if opts.FrontDoors != nil {
 		frontDoors = opts.FrontDoors(st)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bossraid/bossraid/adapters/bossdata"
 	"github.com/bossraid/bossraid/adapters/clock"
+	"github.com/bossraid/bossraid/adapters/eventhub"
 	"github.com/bossraid/bossraid/adapters/fallback"
 	"github.com/bossraid/bossraid/adapters/hot"
 	"github.com/bossraid/bossraid/adapters/images"
@@ -56,6 +57,8 @@ type Graph struct {
 	App    *app.App
 	Queue  *app.Queue
 	Images ports.ImageStore
+	// Events is the instance's event hub: the live lobby watches it.
+	Events *eventhub.Hub
 	// Memory holds every store when Inputs.DB was nil; its change feed is followed then.
 	Memory  *memory.Store
 	cache   *hot.Cache
@@ -76,7 +79,9 @@ func (g *Graph) RankingInMemory() bool { return g.memory.Loaded() }
 // does every few seconds.
 func (g *Graph) EnsureRanking(ctx context.Context) error { return g.ranking.Ensure(ctx) }
 
-// Run does the instance's background work until ctx ends; sweepEvery 0 disables the sweeper.
+// Run does the instance's background work until ctx ends: relaying the other instances'
+// events, following the change feed, keeping the leaderboard built and sweeping expired raids
+// every sweepEvery (0 disables the sweeper).
 func (g *Graph) Run(ctx context.Context, sweepEvery time.Duration) { g.run(ctx, sweepEvery) }
 
 // Build composes the adapters around the use cases.
@@ -107,6 +112,7 @@ func Build(in Inputs) (*Graph, error) {
 	var board ports.Leaderboard
 	var totals fallback.Totals
 	var line ports.RaidQueue
+	var remote ports.Events
 	if in.DB == nil {
 		store := memory.NewStore(in.Clock)
 		if changes == nil {
@@ -115,13 +121,13 @@ func Build(in Inputs) (*Graph, error) {
 		g.Memory, g.Images = store, store
 		deps.Users, deps.Sessions, deps.Raids, deps.Admin, totals = store, store, store, store, store
 		deps.Charts, line = store, store
-		deps.Throttle, board, deps.Events = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
+		deps.Throttle, board, remote = memory.NewThrottle(in.Clock), memory.NewLeaderboard(), memory.NewEvents()
 	} else {
 		g.Images = postgres.NewImages(in.DB)
 		deps.Users, deps.Sessions = postgres.NewUsers(in.DB), postgres.NewSessions(in.DB)
 		deps.Raids, deps.Admin, totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
 		deps.Charts, line = postgres.NewCharts(in.DB), postgres.NewQueue(in.DB)
-		deps.Throttle, board, deps.Events = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
+		deps.Throttle, board, remote = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
 		if changes == nil && in.DatabaseURL != "" {
 			changes = postgres.NewChangeFeed(in.DatabaseURL, in.Logger)
 		}
@@ -140,23 +146,46 @@ func Build(in Inputs) (*Graph, error) {
 	// Memory answers it while the change feed keeps every instance's copy exact.
 	g.memory = g.cache.Ranking(g.ranking, totals, in.Logger)
 	deps.Standings, deps.Leaderboard, deps.Totals = g.memory, board, totals
+	g.Events = eventhub.New(remote, in.Logger)
+	deps.Events = g.Events
 	a, err := app.New(deps, in.Settings, in.Boss)
 	if err != nil {
 		return nil, err
 	}
 	g.App = a
 	queueMetrics, _ := in.Metrics.(app.QueueMetrics)
-	if g.Queue, err = app.NewQueue(app.QueueDeps{Line: line, Announce: a.Announce, Metrics: queueMetrics}, in.Settings.QueueTurn); err != nil {
+	if g.Queue, err = app.NewQueue(app.QueueDeps{Line: line, Announce: g.Events.Publish, Metrics: queueMetrics}, in.Settings.QueueTurn); err != nil {
 		return nil, err
 	}
 	g.run = func(ctx context.Context, sweepEvery time.Duration) {
 		var wg sync.WaitGroup
-		wg.Go(func() { a.Run(ctx, sweepEvery) })
+		// Boss data reloaded on another instance comes into force here before the lobby re-reads.
+		wg.Go(func() { g.Events.Run(ctx, a.ApplyEvent) })
 		wg.Go(func() { g.ranking.Run(ctx) })
+		if sweepEvery > 0 {
+			wg.Go(func() { sweep(ctx, a, sweepEvery, in.Logger) })
+		}
 		if changes != nil {
 			wg.Go(func() { g.cache.Follow(ctx, changes) })
 		}
 		wg.Wait()
 	}
 	return g, nil
+}
+
+// sweep records expired raids as failed every so often until ctx ends. It only tidies: every
+// read already judges by the deadline.
+func sweep(ctx context.Context, a *app.App, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("sweeping expired raids failed", "err", err)
+			}
+		}
+	}
 }

@@ -46,7 +46,7 @@ func newSite(t testing.TB) *site {
 		FrontDoors: func(st *testenv.Stack) []httpserver.FrontDoor {
 			sessions := session.New(st.DB, time.Hour, false)
 			t.Cleanup(sessions.Close)
-			w, err := web.New(web.Config{App: st.App, Sessions: sessions, Stop: st.Stop})
+			w, err := web.New(web.Config{App: st.App, Events: st.Events, Sessions: sessions, Stop: st.Stop})
 			if err != nil {
 				t.Fatal(err)
 			}

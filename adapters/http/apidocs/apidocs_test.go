@@ -67,7 +67,7 @@ func newStack(t *testing.T) *testenv.Stack {
 		FrontDoors: func(st *testenv.Stack) []httpserver.FrontDoor {
 			sessions := session.New(st.DB, time.Hour, false)
 			t.Cleanup(sessions.Close)
-			pages, err := web.New(web.Config{App: st.App, Sessions: sessions, Stop: st.Stop})
+			pages, err := web.New(web.Config{App: st.App, Events: st.Events, Sessions: sessions, Stop: st.Stop})
 			if err != nil {
 				t.Fatal(err)
 			}

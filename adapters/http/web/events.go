@@ -26,7 +26,7 @@ import (
 )
 
 // The live lobby. One loop per instance (running while anyone watches) reads who is inside and
-// the top 10 whenever app.WatchChanges announces a change — at once for changes made here,
+// the top 10 whenever Config.Events announces an event — at once for events made here,
 // through Redis pub/sub for other instances' — and every Recheck besides, so updates still come
 // when pub/sub is down. Each state becomes a frame whose panels are rendered once per distinct
 // viewer state and shared; each stream sends only the panels that changed for its viewer, as
@@ -67,6 +67,7 @@ func sameStatus(a, b app.RaidStatus) bool {
 // streams when there is something to send: a new frame, or a heartbeat.
 type feed struct {
 	app     *app.App
+	events  Events
 	log     *slog.Logger
 	recheck time.Duration
 	beat    time.Duration
@@ -149,7 +150,7 @@ func (f *feed) currentFrame() *frame {
 }
 
 func (f *feed) loop(ctx context.Context) {
-	changes := f.app.WatchChanges(ctx)
+	changes := f.events.Watch(ctx)
 	tick := time.NewTicker(f.recheck)
 	defer tick.Stop()
 	beat := time.NewTicker(f.beat)

@@ -182,7 +182,7 @@ func TestLiveLobbyAcrossInstances(t *testing.T) {
 func TestLiveLobbyRechecksBeatsAndStops(t *testing.T) {
 	s := newSite(t, siteOptions{bossData: shortRaids()})
 	stop := make(chan struct{})
-	w, err := web.New(web.Config{App: s.App, Sessions: s.Sessions, Stop: stop, Heartbeat: 200 * time.Millisecond, Recheck: 300 * time.Millisecond})
+	w, err := web.New(web.Config{App: s.App, Events: s.Events, Sessions: s.Sessions, Stop: stop, Heartbeat: 200 * time.Millisecond, Recheck: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestSignInRedirectAfterAFormStaysOnTheSite(t *testing.T) {
 // http.Server settings (timeouts included), adjusted by tune.
 func liveSite(t *testing.T, s *site, cfg web.Config, tune func(*http.Server)) string {
 	t.Helper()
-	cfg.App, cfg.Sessions = s.App, s.Sessions
+	cfg.App, cfg.Events, cfg.Sessions = s.App, s.Events, s.Sessions
 	w, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -22,15 +22,23 @@ import (
 	"github.com/bossraid/bossraid/adapters/http/session"
 	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/i18n"
+	"github.com/bossraid/bossraid/ports"
 	"github.com/bossraid/bossraid/static"
 	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
 )
 
+// Events is where the live lobby hears that something happened, on this instance or another.
+type Events interface {
+	// Watch delivers events until ctx ends, then closes the channel.
+	Watch(ctx context.Context) <-chan ports.Event
+}
+
 // Config is what the web pages are built from.
 type Config struct {
 	App      *app.App
+	Events   Events
 	Sessions *session.Manager
 	Logger   *slog.Logger
 	// Stop is closed at server shutdown: live streams end so the server can drain.
@@ -63,8 +71,8 @@ type Web struct {
 
 // New builds the web pages.
 func New(cfg Config) (*Web, error) {
-	if cfg.App == nil || cfg.Sessions == nil {
-		return nil, errors.New("web: App and Sessions are required")
+	if cfg.App == nil || cfg.Sessions == nil || cfg.Events == nil {
+		return nil, errors.New("web: App, Events and Sessions are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -96,6 +104,7 @@ func New(cfg Config) (*Web, error) {
 		Viewer: func(r *http.Request) app.Player { p, _, _ := w.viewer(r); return p },
 	})
 	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Heartbeat, cfg.Stop)
+	w.feed.events = cfg.Events
 	w.cop.SetDenyHandler(http.HandlerFunc(w.pages.CrossOriginDenied))
 	cfg.Sessions.OnStoreFailure(w.sessionStoreFailed)
 	return w, nil
