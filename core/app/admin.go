@@ -2,11 +2,9 @@ package app
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
+	"iter"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +21,7 @@ const (
 	MaxTopRaiders        = 100
 	// recentRaidsShown is how many of a player's raids their admin page lists.
 	recentRaidsShown = 20
-	// exportBatch is how many raids the CSV export reads per query: each batch is its own
+	// exportBatch is how many raids the export reads per query: each batch is its own
 	// short query, so an export of millions of rows holds neither memory nor a snapshot.
 	exportBatch = 1000
 	// maxSearchLength bounds search and nickname filters; nothing longer can match.
@@ -367,79 +365,45 @@ func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, er
 	return c, nil
 }
 
-// CSVHeader is the first row of the raids export.
-var CSVHeader = []string{"id", "player_id", "nickname", "level", "status", "score", "level_score",
-	"time_limit_seconds", "enter_time", "deadline", "end_time"}
+// RaidExport is every raid an export asks for, read a batch at a time when ranged over.
+type RaidExport struct {
+	Now time.Time // when the export was asked for
+	// Raids yields the raids in order; it stops at the first error, yielding it.
+	Raids iter.Seq2[raids.Raid, error]
+}
 
-// ExportRaidsCSV writes every raid matching f, in order (zero: newest first), to w as CSV:
-// a header, then one row per raid, times in RFC 3339 UTC. It reads and writes a batch at a time,
-// so memory stays flat whatever the number of rows, and returns how many raids it wrote.
-func (a *App) ExportRaidsCSV(ctx context.Context, p Player, f ports.RaidFilter, order ports.RaidOrder, w io.Writer) (int, error) {
+// ExportRaids checks the query and returns every raid matching f, in order (zero: newest
+// first). Ranging over the raids reads them a batch at a time, so memory stays flat whatever
+// their number. ErrForbidden for non-admins; a bad filter is a *ValidationError.
+func (a *App) ExportRaids(ctx context.Context, p Player, f ports.RaidFilter, order ports.RaidOrder) (RaidExport, error) {
 	if err := requireAdmin(p); err != nil {
-		return 0, err
+		return RaidExport{}, err
 	}
 	if fields := checkRaidFilter(f); len(fields) > 0 {
-		return 0, &ValidationError{Fields: fields}
+		return RaidExport{}, &ValidationError{Fields: fields}
 	}
 	if order.IsZero() {
 		order = ports.RaidsNewestFirst
 	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return 0, err
-	}
-	written := 0
-	var after *ports.RaidKey
-	record := make([]string, len(CSVHeader))
-	for {
-		batch, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: order, After: after, Limit: exportBatch})
-		if err != nil {
-			return written, err
-		}
-		for _, r := range batch {
-			if err := cw.Write(csvRecord(record, r)); err != nil {
-				return written, err
+	all := func(yield func(raids.Raid, error) bool) {
+		var after *ports.RaidKey
+		for {
+			batch, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: order, After: after, Limit: exportBatch})
+			if err != nil {
+				yield(raids.Raid{}, err)
+				return
 			}
+			for _, r := range batch {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(batch) < exportBatch {
+				return
+			}
+			k := ports.KeyOf(batch[len(batch)-1])
+			after = &k
 		}
-		written += len(batch)
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return written, err
-		}
-		if len(batch) < exportBatch {
-			return written, nil
-		}
-		k := ports.KeyOf(batch[len(batch)-1])
-		after = &k
 	}
-}
-
-// csvRecord fills record with r's columns in CSVHeader's order.
-func csvRecord(record []string, r raids.Raid) []string {
-	end := ""
-	if r.EndTime != nil {
-		end = csvTime(*r.EndTime)
-	}
-	record[0] = strconv.FormatInt(r.ID, 10)
-	record[1] = strconv.FormatInt(r.UserID, 10)
-	record[2] = csvText(r.Nickname)
-	record[3] = strconv.Itoa(r.Level)
-	record[4] = r.Status.String()
-	record[5] = strconv.Itoa(r.Score)
-	record[6] = strconv.Itoa(r.LevelScore)
-	record[7] = strconv.FormatFloat(r.TimeLimit.Seconds(), 'f', -1, 64)
-	record[8] = csvTime(r.EnterTime)
-	record[9] = csvTime(r.Deadline)
-	record[10] = end
-	return record
-}
-
-func csvTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// csvText keeps a spreadsheet from reading text as a formula: a nickname may start with "-".
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return RaidExport{Now: a.Clock.Now(), Raids: all}, nil
 }

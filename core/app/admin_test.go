@@ -1,14 +1,11 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
+	"reflect"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -73,7 +70,7 @@ func TestAdminUseCasesRefuseNonAdmins(t *testing.T) {
 	w := newAdminWorld(t, 1)
 	ctx := context.Background()
 	player := w.players[0]
-	var buf bytes.Buffer
+	var refused app.RaidExport
 	calls := map[string]func() error{
 		"ListRaids":   func() error { _, err := w.app.ListRaids(ctx, player, app.RaidListQuery{}); return err },
 		"RaidDetail":  func() error { _, err := w.app.RaidDetail(ctx, player, 1); return err },
@@ -88,8 +85,9 @@ func TestAdminUseCasesRefuseNonAdmins(t *testing.T) {
 		"AdminReloadBossData": func() error { _, err := w.app.AdminReloadBossData(ctx, player); return err },
 		"AdminRebuildRanking": func() error { _, err := w.app.AdminRebuildRanking(ctx, player); return err },
 		"AdminRankingCheck":   func() error { _, err := w.app.AdminRankingCheck(ctx, player); return err },
-		"ExportRaidsCSV": func() error {
-			_, err := w.app.ExportRaidsCSV(ctx, player, ports.RaidFilter{}, ports.RaidOrder{}, &buf)
+		"ExportRaids": func() error {
+			var err error
+			refused, err = w.app.ExportRaids(ctx, player, ports.RaidFilter{}, ports.RaidOrder{})
 			return err
 		},
 	}
@@ -98,8 +96,8 @@ func TestAdminUseCasesRefuseNonAdmins(t *testing.T) {
 			t.Errorf("%s as a player: %v, want ErrForbidden", name, err)
 		}
 	}
-	if buf.Len() != 0 {
-		t.Fatalf("a refused export wrote %q", buf.String())
+	if refused.Raids != nil {
+		t.Fatal("a refused export yields raids")
 	}
 	// The visitor (no player) is refused too.
 	if _, err := w.app.ListRaids(ctx, app.Player{}, app.RaidListQuery{}); !errors.Is(err, app.ErrForbidden) {
@@ -206,13 +204,13 @@ func TestAdminQueriesAreValidated(t *testing.T) {
 	if _, err := w.app.ListPlayers(ctx, w.admin, app.PlayerListQuery{Limit: -1}); !errors.Is(err, app.ErrValidation) {
 		t.Errorf("players limit -1: %v", err)
 	}
-	if _, err := w.app.ExportRaidsCSV(ctx, w.admin, ports.RaidFilter{Level: &neg}, ports.RaidOrder{}, io.Discard); !errors.Is(err, app.ErrValidation) {
+	if _, err := w.app.ExportRaids(ctx, w.admin, ports.RaidFilter{Level: &neg}, ports.RaidOrder{}); !errors.Is(err, app.ErrValidation) {
 		t.Errorf("export with level -1: %v", err)
 	}
 }
 
 // The export reads a thousand raids at a time: 2,001 raids cross two batch boundaries.
-func TestExportRaidsCSVGivesBackTheListedRaids(t *testing.T) {
+func TestExportRaidsGivesBackTheListedRaids(t *testing.T) {
 	w := newAdminWorld(t, 7)
 	w.play(t, 2001)
 	ctx := context.Background()
@@ -228,25 +226,30 @@ func TestExportRaidsCSVGivesBackTheListedRaids(t *testing.T) {
 		{ports.RaidFilter{Player: "hero0", Level: &one}, ports.RaidsNewestFirst, 667},
 		{ports.RaidFilter{Player: "nobody"}, ports.RaidsNewestFirst, 0},
 	} {
-		var buf bytes.Buffer
-		n, err := w.app.ExportRaidsCSV(ctx, w.admin, c.filter, c.order, &buf)
-		if err != nil || n != c.want {
-			t.Fatalf("export %+v: %d rows, %v; want %d", c.filter, n, err, c.want)
-		}
-		records, err := csv.NewReader(&buf).ReadAll()
+		export, err := w.app.ExportRaids(ctx, w.admin, c.filter, c.order)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(records[0], app.CSVHeader) {
-			t.Fatalf("header %v", records[0])
+		if !export.Now.Equal(w.clock.Now()) {
+			t.Fatalf("export asked for at %v, now is %v", export.Now, w.clock.Now())
+		}
+		var got []raids.Raid
+		for r, err := range export.Raids {
+			if err != nil {
+				t.Fatalf("export %+v: %v", c.filter, err)
+			}
+			got = append(got, r)
+		}
+		if len(got) != c.want {
+			t.Fatalf("export %+v: %d rows; want %d", c.filter, len(got), c.want)
 		}
 		listed := listEvery(t, w, c.filter, c.order)
-		if len(records)-1 != len(listed) {
-			t.Fatalf("export has %d rows, the list %d", len(records)-1, len(listed))
+		if len(got) != len(listed) {
+			t.Fatalf("export has %d rows, the list %d", len(got), len(listed))
 		}
-		for i, rec := range records[1:] {
-			if want := csvOf(listed[i]); !slices.Equal(rec, want) {
-				t.Fatalf("row %d: %q, want %q", i, rec, want)
+		for i := range got {
+			if !reflect.DeepEqual(got[i], listed[i]) {
+				t.Fatalf("row %d: %+v, want %+v", i, got[i], listed[i])
 			}
 		}
 	}
@@ -266,37 +269,6 @@ func listEvery(t *testing.T, w *adminWorld, f ports.RaidFilter, order ports.Raid
 			return all
 		}
 		q.After = page.Next
-	}
-}
-
-// csvOf is how a raid must read in the export, written out here independently of it.
-func csvOf(r raids.Raid) []string {
-	end := ""
-	if r.EndTime != nil {
-		end = r.EndTime.Format(time.RFC3339Nano)
-	}
-	return []string{
-		strconv.FormatInt(r.ID, 10), strconv.FormatInt(r.UserID, 10), r.Nickname, strconv.Itoa(r.Level),
-		r.Status.String(), strconv.Itoa(r.Score), strconv.Itoa(r.LevelScore),
-		fmt.Sprint(r.TimeLimit.Seconds()), r.EnterTime.Format(time.RFC3339Nano), r.Deadline.Format(time.RFC3339Nano), end,
-	}
-}
-
-func TestExportKeepsSpreadsheetsFromRunningNicknames(t *testing.T) {
-	w := newAdminWorld(t, 0)
-	ctx := context.Background()
-	p, _ := w.signUp(t, "-1-1")
-	r, err := w.app.EnterRaid(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := w.app.ExportRaidsCSV(ctx, w.admin, ports.RaidFilter{}, ports.RaidOrder{}, &buf); err != nil {
-		t.Fatal(err)
-	}
-	records, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(records) != 2 || records[1][0] != strconv.FormatInt(r.ID, 10) || records[1][2] != "'-1-1" {
-		t.Fatalf("export: %q, %v", records, err)
 	}
 }
 

@@ -261,14 +261,19 @@ func (h *Admin) exportCSV(w http.ResponseWriter, r *http.Request, p app.Player) 
 		h.streamFail(w, r, p, &app.ValidationError{Fields: rq.form.Errors})
 		return
 	}
+	export, err := h.app.ExportRaids(r.Context(), p, rq.filter, rq.order)
+	if err != nil {
+		h.streamFail(w, r, p, err)
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/csv; charset=utf-8")
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="raids-%s.csv"`, h.app.Clock.Now().UTC().Format("20060102-150405")))
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="raids-%s.csv"`, export.Now.UTC().Format("20060102-150405")))
 	if r.Method == http.MethodHead {
 		return
 	}
 	out := &countingWriter{w: w, rc: http.NewResponseController(w)}
-	n, err := h.app.ExportRaidsCSV(r.Context(), p, rq.filter, rq.order, out)
+	n, err := writeRaidsCSV(out, export.Raids)
 	if err == nil {
 		h.log.InfoContext(r.Context(), "raids exported", "admin", p.ID, "rows", n, "bytes", out.n)
 		return
