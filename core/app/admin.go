@@ -315,7 +315,7 @@ type RankingRebuild struct {
 	Took    time.Duration
 }
 
-// AdminRebuildRanking rebuilds the leaderboard from the totals in Postgres.
+// AdminRebuildRanking rebuilds the ranking from the source of truth.
 func (a *App) AdminRebuildRanking(ctx context.Context, p Player) (RankingRebuild, error) {
 	if err := requireAdmin(p); err != nil {
 		return RankingRebuild{}, err
@@ -329,7 +329,7 @@ func (a *App) AdminRebuildRanking(ctx context.Context, p Player) (RankingRebuild
 	return RankingRebuild{Players: n, Took: time.Since(start)}, nil
 }
 
-// RankingCheck sets the leaderboard beside the ranking worked out from Postgres, so an admin
+// RankingCheck sets the leaderboard beside the ranking worked out from the totals, so an admin
 // can see whether they agree before (or after) rebuilding.
 type RankingCheck struct {
 	Leaderboard    []raids.Standing

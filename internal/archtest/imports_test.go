@@ -2,7 +2,9 @@
 // adapters/http ← cmd; adapters never import each other; views never import core/app, ports or
 // adapters. It reads the imports of every non-test .go file in the module, so a new package or a
 // new adapter is covered without touching this file. (.golangci.yml says the same through
-// depguard, at the import line; this test is what `make test` enforces.)
+// depguard, at the import line; this test is what `make test` enforces.) usecases_test.go adds
+// what imports cannot say: core/app holds use cases only, with no goroutine, timer or cache of
+// its own.
 package archtest
 
 import (
