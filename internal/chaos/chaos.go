@@ -151,6 +151,8 @@ func (w *world) setUp(ctx context.Context) error {
 	w.env = faults.AppEnv(w.pg.URL("postgres"), w.redis.URL(0))
 	w.env["BOSSRAID_DATA"] = data
 	w.env["LOG_LEVEL"] = "error"
+	// Short turns, so the soak sees turns held, taken and lapsed.
+	w.env["QUEUE_TURN"] = "2s"
 	if err := faults.Migrate(w.o.Bin, w.env); err != nil {
 		return err
 	}

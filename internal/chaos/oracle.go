@@ -28,6 +28,8 @@ const (
 	routeEnd     = loadgen.RouteEnd
 	routeSignIn  = loadgen.RouteSignIn
 	routeSignUp  = loadgen.RouteSignUp
+	routeJoin    = "POST /api/raids/queue"
+	routeLeave   = "DELETE /api/raids/queue"
 	routeLobby   = "GET / (web)"
 	routeRankWeb = "GET /ranking (web)"
 	routePlayer  = "GET /players/{nickname} (web)"
@@ -47,6 +49,8 @@ var gameOutcomes = map[string][]int{
 	routeEnd:     {200, 409},      // cleared, raid_expired, raid_not_in_progress (a retry of a lost answer)
 	routeSignIn:  {200, 429},      // signed in, throttled
 	routeSignUp:  {201, 409, 429}, // registered, taken (a retry), throttled
+	routeJoin:    {201, 409},      // in line; raid_free, already_queued, already_inside
+	routeLeave:   {204, 404},      // left; not_queued (never joined, entered, or a retry of a lost answer)
 	routeLobby:   {200},
 	routeRankWeb: {200},
 	routePlayer:  {200, 303}, // 303: the session was lost (sessions live in Redis or Postgres)
@@ -312,10 +316,39 @@ func (o *oracle) tryCheckRecords(ctx context.Context, db *sql.DB) error {
 	for _, o := range overlaps(spans) {
 		broken = append(broken, [2]string{"two acknowledged raids in progress at once", o})
 	}
+	line, err := brokenLine(ctx, db)
+	if err != nil {
+		return err
+	}
+	broken = append(broken, line...)
 	if len(broken) > 0 {
 		return &ruleError{broken: broken}
 	}
 	return nil
+}
+
+// brokenLine checks the raid queue as stored, each rule in one statement (one snapshot): the
+// line is in the order the joins committed, and entering the raid took the player out of it.
+func brokenLine(ctx context.Context, db *sql.DB) ([][2]string, error) {
+	var broken [][2]string
+	for _, c := range []struct{ rule, query string }{
+		{"the line is not in the order its joins committed", `
+			SELECT coalesce(string_agg(format('user %s (place %s) joined at %s, before the one ahead', user_id, seq, joined_at), '; '), '')
+			FROM (SELECT user_id, seq, joined_at, lag(joined_at) OVER (ORDER BY seq) AS ahead FROM raid_queue) l
+			WHERE joined_at < ahead`},
+		{"a player still waits in line after entering the raid", `
+			SELECT coalesce(string_agg(format('user %s joined at %s, entered raid %s at %s', q.user_id, q.joined_at, r.id, r.enter_time), '; '), '')
+			FROM raid_queue q JOIN raids r ON r.user_id = q.user_id AND r.enter_time >= q.joined_at`},
+	} {
+		var detail string
+		if err := db.QueryRowContext(ctx, c.query).Scan(&detail); err != nil {
+			return nil, err
+		}
+		if detail != "" {
+			broken = append(broken, [2]string{c.rule, detail})
+		}
+	}
+	return broken, nil
 }
 
 func storedRaids(ctx context.Context, db *sql.DB) (map[int64]storedRaid, error) {

@@ -1,10 +1,13 @@
 package chaos
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bossraid/bossraid/internal/testenv"
 )
 
 // The oracle's rules on their own, so a soak that reports 0 violations is known to be able to
@@ -85,5 +88,46 @@ func TestJudge(t *testing.T) {
 	}
 	if o.outcomes[routeStatus]["503"] == 0 || o.details[routeEnter]["409 raid_busy"] != 1 || o.outcomes[routeStatus]["transport"] != 2 {
 		t.Errorf("outcomes not counted: %v %v", o.outcomes, o.details)
+	}
+}
+
+// The queue's rules as the soak checks them in Postgres: a line out of commit order and a
+// player left waiting after entering are both reported; a sound line is not.
+func TestBrokenLine(t *testing.T) {
+	d, err := testenv.NewDatabase("chaos_line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Drop() })
+	ctx := context.Background()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := d.DB.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	exec(`INSERT INTO users (email, nickname, nickname_key, password_hash)
+		SELECT 'q' || g || '@example.com', 'q' || g, 'q' || g, 'x' FROM generate_series(1, 3) g`)
+	exec(`INSERT INTO raid_queue (user_id, seq, joined_at, turn)
+		SELECT id, id, now() - interval '1 minute' + id * interval '1 second', interval '20 seconds' FROM users`)
+	exec(`INSERT INTO raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline, end_time)
+		SELECT id, 0, 20, interval '1 minute', 'success', 20, now() - interval '2 minutes', now() - interval '1 minute', now() - interval '90 seconds'
+		FROM users`)
+	if broken, err := brokenLine(ctx, d.DB); err != nil || len(broken) != 0 {
+		t.Fatalf("a sound line (raids before the joins): %v, %v", broken, err)
+	}
+	exec(`UPDATE raid_queue SET joined_at = now() - interval '5 minutes' WHERE seq = 3`)
+	exec(`INSERT INTO raids (user_id, level, level_score, time_limit, status, score, enter_time, deadline)
+		SELECT min(id), 0, 20, interval '1 minute', 'in_progress', 0, now(), now() + interval '1 minute' FROM users`)
+	broken, err := brokenLine(ctx, d.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, b := range broken {
+		rules = append(rules, b[0])
+	}
+	if len(broken) != 2 || !strings.Contains(rules[0], "order") || !strings.Contains(rules[1], "after entering") {
+		t.Errorf("a line out of order and a player waiting after entering: %q", broken)
 	}
 }

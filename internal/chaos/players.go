@@ -137,6 +137,15 @@ func (l *load) apiPlayer(i int, rnd *rand.Rand) {
 				}
 				return r
 			})
+		case x < 68:
+			// Waiting in line: refused while the raid is free with nobody waiting, or twice.
+			l.call(rnd, routeJoin, func(api *loadgen.API) loadgen.Result {
+				return api.Do(ctx, http.MethodPost, "/api/raids/queue", access, nil, false)
+			})
+		case x < 70:
+			l.call(rnd, routeLeave, func(api *loadgen.API) loadgen.Result {
+				return api.Do(ctx, http.MethodDelete, "/api/raids/queue", access, nil, false)
+			})
 		default:
 			l.enterAndEnd(rnd, access, userID)
 		}
