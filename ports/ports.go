@@ -195,6 +195,15 @@ type RaidQueue interface {
 	Line(ctx context.Context) (raids.Line, error)
 }
 
+// PlayerRecords reads a player's public record in one trip: who they are, how many raids
+// they played and one page of those raids.
+type PlayerRecords interface {
+	// PlayerRecord returns the player with the nickname (as UserByNickname), their raids newest
+	// first from offset as they stand now (as History), and how many there are. Returns
+	// users.ErrNotFound.
+	PlayerRecord(ctx context.Context, nickname string, offset, limit int) (users.User, []raids.Raid, int, error)
+}
+
 // Ranking answers the ranking. The Redis leaderboard and the Postgres totals both implement it.
 type Ranking interface {
 	// Top returns up to n players with a total above 0, in ranking order with their rankings

@@ -33,25 +33,39 @@ const raidColumns = `r.id, r.user_id, u.nickname, r.level, r.level_score, r.scor
 
 // scanRaid reads raidColumns followed by extra.
 func scanRaid(row interface{ Scan(...any) error }, extra ...any) (raids.Raid, error) {
-	var r raids.Raid
-	var status string
-	var end sql.NullTime
-	var limitMicros int64
-	dest := append([]any{&r.ID, &r.UserID, &r.Nickname, &r.Level, &r.LevelScore, &r.Score, &status,
-		&r.EnterTime, &r.Deadline, &end, &limitMicros}, extra...)
-	if err := row.Scan(dest...); err != nil {
+	var rr raidRow
+	if err := row.Scan(append(rr.dest(), extra...)...); err != nil {
 		return raids.Raid{}, err
 	}
+	return rr.raid()
+}
+
+// raidRow receives raidColumns.
+type raidRow struct {
+	r           raids.Raid
+	status      string
+	end         sql.NullTime
+	limitMicros int64
+}
+
+func (rr *raidRow) dest() []any {
+	r := &rr.r
+	return []any{&r.ID, &r.UserID, &r.Nickname, &r.Level, &r.LevelScore, &r.Score, &rr.status,
+		&r.EnterTime, &r.Deadline, &rr.end, &rr.limitMicros}
+}
+
+func (rr *raidRow) raid() (raids.Raid, error) {
+	r := rr.r
 	var err error
-	if r.Status, err = raids.ParseStatus(status); err != nil {
+	if r.Status, err = raids.ParseStatus(rr.status); err != nil {
 		return raids.Raid{}, err
 	}
 	r.EnterTime, r.Deadline = r.EnterTime.UTC(), r.Deadline.UTC()
-	if end.Valid {
-		t := end.Time.UTC()
+	if rr.end.Valid {
+		t := rr.end.Time.UTC()
 		r.EndTime = &t
 	}
-	r.TimeLimit = time.Duration(limitMicros) * time.Microsecond
+	r.TimeLimit = time.Duration(rr.limitMicros) * time.Microsecond
 	return r, nil
 }
 
@@ -305,6 +319,69 @@ func (s *Raids) History(ctx context.Context, userID int64, offset, limit int) ([
 		}
 	}
 	return page, count, nil
+}
+
+var _ ports.PlayerRecords = (*Raids)(nil)
+
+// PlayerRecord reads the player, their raid count and the page in one statement: the count
+// and the page in one snapshot, the page one seek on raids_user_seq, as History. A page past
+// the end is one row of the player with no raid (has is false).
+func (s *Raids) PlayerRecord(ctx context.Context, nickname string, offset, limit int) (users.User, []raids.Raid, int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	offset, limit = max(offset, 0), max(limit, 0)
+	rows, err := s.stmts.query(ctx, `
+		SELECT `+userColumns+`, c.n, now(), r.id IS NOT NULL,
+			coalesce(r.id, 0), u.id, u.nickname, coalesce(r.level, 0), coalesce(r.level_score, 0),
+			coalesce(r.score, 0), coalesce(r.status, 'fail'), coalesce(r.enter_time, now()),
+			coalesce(r.deadline, now()), r.end_time,
+			coalesce((extract(epoch FROM r.time_limit) * 1000000)::bigint, 0)
+		FROM users u
+		LEFT JOIN profile_images pi ON pi.user_id = u.id
+		CROSS JOIN LATERAL (SELECT coalesce(max(seq), 0) AS n FROM raids WHERE user_id = u.id) c
+		LEFT JOIN LATERAL (
+			SELECT * FROM raids WHERE user_id = u.id AND seq <= c.n - $2
+			ORDER BY seq DESC LIMIT $3) r ON true
+		WHERE u.nickname_key = $1
+		ORDER BY r.seq DESC`, users.NicknameKey(nickname), offset, limit)
+	if err != nil {
+		return users.User{}, nil, 0, dbError("player record", err)
+	}
+	defer rows.Close()
+	var (
+		ur    userRow
+		found bool
+		count int
+		page  = make([]raids.Raid, 0, min(limit, 100))
+	)
+	for rows.Next() {
+		var rr raidRow
+		var now time.Time
+		var has bool
+		if err := rows.Scan(append(append(ur.dest(), &count, &now, &has), rr.dest()...)...); err != nil {
+			return users.User{}, nil, 0, dbError("player record", err)
+		}
+		found = true
+		if !has {
+			continue
+		}
+		r, err := rr.raid()
+		if err != nil {
+			return users.User{}, nil, 0, dbError("player record", err)
+		}
+		page = append(page, r.At(now))
+	}
+	if err := rows.Err(); err != nil {
+		return users.User{}, nil, 0, dbError("player record", err)
+	}
+	if !found {
+		return users.User{}, nil, 0, users.ErrNotFound
+	}
+	u, err := ur.user()
+	if err != nil {
+		return users.User{}, nil, 0, dbError("player record", err)
+	}
+	return u, page, count, nil
 }
 
 // SweepExpired records every raid past its deadline as failed at its deadline.

@@ -32,14 +32,29 @@ const selectUser = `SELECT ` + userColumns + `
 	FROM users u LEFT JOIN profile_images pi ON pi.user_id = u.id `
 
 func scanUser(row interface{ Scan(...any) error }) (users.User, error) {
-	var u users.User
-	var role string
-	err := row.Scan(&u.ID, &u.Email, &u.Nickname, &u.Phone, &u.ProfileImage, &u.PasswordHash,
-		&role, &u.TokenVersion, &u.TotalScore, &u.CreatedAt)
-	if err != nil {
+	var ur userRow
+	if err := row.Scan(ur.dest()...); err != nil {
 		return users.User{}, err
 	}
-	if u.Role, err = users.ParseRole(role); err != nil {
+	return ur.user()
+}
+
+// userRow receives userColumns.
+type userRow struct {
+	u    users.User
+	role string
+}
+
+func (ur *userRow) dest() []any {
+	u := &ur.u
+	return []any{&u.ID, &u.Email, &u.Nickname, &u.Phone, &u.ProfileImage, &u.PasswordHash,
+		&ur.role, &u.TokenVersion, &u.TotalScore, &u.CreatedAt}
+}
+
+func (ur *userRow) user() (users.User, error) {
+	u := ur.u
+	var err error
+	if u.Role, err = users.ParseRole(ur.role); err != nil {
 		return users.User{}, err
 	}
 	u.CreatedAt = u.CreatedAt.UTC()

@@ -49,13 +49,15 @@ type Deps struct {
 	Clock ports.Clock
 	Users ports.UserStore
 	// Accounts answers the token check; nil reads Users.
-	Accounts  ports.AccountLookup
-	Sessions  ports.SessionStore
-	Tokens    ports.Tokens
-	Hasher    ports.PasswordHasher
-	Images    ports.ImageChecker
-	Throttle  ports.Throttle // counts sign-in attempts and sign-ups, shared by every instance
-	Raids     ports.RaidStore
+	Accounts ports.AccountLookup
+	Sessions ports.SessionStore
+	Tokens   ports.Tokens
+	Hasher   ports.PasswordHasher
+	Images   ports.ImageChecker
+	Throttle ports.Throttle // counts sign-in attempts and sign-ups, shared by every instance
+	Raids    ports.RaidStore
+	// Records answers a player's history page in one trip; nil reads Users, then Raids.
+	Records   ports.PlayerRecords
 	Admin     ports.AdminStore // the admin pages' questions over every raid and player
 	Charts    ports.ChartStore // the figures of the admin and player charts
 	Standings ports.Standings  // the ranking the players see, kept by its adapter
@@ -94,6 +96,9 @@ func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
 	if deps.Accounts == nil {
 		deps.Accounts = accountsFromUsers{deps.Users}
 	}
+	if deps.Records == nil {
+		deps.Records = recordsFromStores{deps.Users, deps.Raids}
+	}
 	a := &App{Deps: deps, settings: settings}
 	a.boss.Store(&boss)
 	return a, nil
@@ -120,4 +125,22 @@ func (s accountsFromUsers) AccountByID(ctx context.Context, id int64) (users.Use
 	u, err := s.users.UserByID(ctx, id)
 	u.PasswordHash = ""
 	return u, err
+}
+
+// recordsFromStores reads a player's record with two calls.
+type recordsFromStores struct {
+	users ports.UserStore
+	raids ports.RaidStore
+}
+
+func (s recordsFromStores) PlayerRecord(ctx context.Context, nickname string, offset, limit int) (users.User, []raids.Raid, int, error) {
+	u, err := s.users.UserByNickname(ctx, nickname)
+	if err != nil {
+		return users.User{}, nil, 0, err
+	}
+	page, count, err := s.raids.History(ctx, u.ID, offset, limit)
+	if err != nil {
+		return users.User{}, nil, 0, err
+	}
+	return u, page, count, nil
 }

@@ -141,11 +141,7 @@ func (a *App) PlayerHistory(ctx context.Context, nickname string, offset, limit 
 	if len(fields) > 0 {
 		return PlayerHistory{}, &ValidationError{Fields: fields}
 	}
-	u, err := a.Users.UserByNickname(ctx, nickname)
-	if err != nil {
-		return PlayerHistory{}, err
-	}
-	page, count, err := a.Raids.History(ctx, u.ID, offset, limit)
+	u, page, count, err := a.Records.PlayerRecord(ctx, nickname, offset, limit)
 	if err != nil {
 		return PlayerHistory{}, err
 	}

@@ -125,7 +125,8 @@ func Build(in Inputs) (*Graph, error) {
 	} else {
 		g.Images = postgres.NewImages(in.DB)
 		deps.Users, deps.Sessions = postgres.NewUsers(in.DB), postgres.NewSessions(in.DB)
-		deps.Raids, deps.Admin, totals = postgres.NewRaids(in.DB), postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
+		raidStore := postgres.NewRaids(in.DB)
+		deps.Raids, deps.Records, deps.Admin, totals = raidStore, raidStore, postgres.NewAdmin(in.DB), postgres.NewTotals(in.DB)
 		deps.Charts, line = postgres.NewCharts(in.DB), postgres.NewQueue(in.DB)
 		deps.Throttle, board, remote = redis.NewThrottle(in.Redis), redis.NewLeaderboard(in.Redis), redis.NewEvents(in.Redis)
 		if changes == nil && in.DatabaseURL != "" {
