@@ -197,10 +197,16 @@ func toStandingJSON(s raids.Standing) standingJSON {
 	return standingJSON{Ranking: s.Ranking, UserID: s.UserID, Nickname: s.Nickname, TotalScore: s.TotalScore}
 }
 
-// queueOr answers 503 when the server was built without the queue.
+// queueOr answers 503 when the server was built without the queue, and refuses a body: the
+// queue's routes take none, but one sent is read within the limits like any other (413 past
+// them, 400 for anything but an empty object).
 func (api *API) queueOr(w http.ResponseWriter, r *http.Request) bool {
 	if api.queue == nil {
 		api.fail(w, r, ports.ErrUnavailable)
+		return false
+	}
+	if err := decodeJSON(w, r, &struct{}{}, true); err != nil {
+		api.fail(w, r, err)
 		return false
 	}
 	return true

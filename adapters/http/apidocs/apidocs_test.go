@@ -484,6 +484,12 @@ func TestRealResponsesMatchTheDocument(t *testing.T) {
 	queueCall(http.MethodPost, "", 401)
 	queueCall(http.MethodDelete, alice.Access, 404)
 	queueCall(http.MethodDelete, "", 401)
+	// The queue takes no body; one sent is read as any other.
+	for _, method := range []string{http.MethodPost, http.MethodDelete} {
+		x.do(jsonCall(method, queue, queue, alice.Access, `{"level":0}`, 400))
+		x.do(jsonCall(method, queue, queue, alice.Access, tooLarge, 413))
+		x.do(call{method: method, tpl: queue, path: queue, token: alice.Access, contentType: "text/plain", body: []byte("hi"), want: 415})
+	}
 	entered = post(enter, bob.Access, `{"level":0}`, 201)
 	if err := json.Unmarshal(entered, &e); err != nil {
 		t.Fatal(err)
