@@ -35,45 +35,62 @@ type lockedLine struct {
 	inside int64 // the player inside the raid at now, 0 when it is free
 }
 
-// lineFacts reads what the line is judged from, at the given time. The latest raid entered
-// says when the raid last freed (its end, or its deadline while still stored in progress).
-const lineFacts = `
-	SELECT s.turn_from, s.turns_taken, s.turns_lapsed,
-		(SELECT user_id FROM raids WHERE status = 'in_progress' AND deadline > $1),
+// lineQuery reads, in one statement (so from one snapshot), everything the line is judged
+// from at $1 (the database's now() when NULL): one row per waiting player in order, or one
+// row of NULLs after the facts when nobody waits. The latest raid entered says when the raid
+// last freed (its end, or its deadline while still stored in progress).
+const lineQuery = `
+	WITH t AS (SELECT coalesce($1::timestamptz, now()) AS now)
+	SELECT t.now, s.turn_from, s.turns_taken, s.turns_lapsed,
+		(SELECT user_id FROM raids WHERE status = 'in_progress' AND deadline > t.now),
 		(SELECT CASE WHEN status = 'in_progress' THEN deadline ELSE end_time END
-		 FROM raids ORDER BY enter_time DESC, id DESC LIMIT 1)
-	FROM raid_queue_state s`
+		 FROM raids ORDER BY enter_time DESC, id DESC LIMIT 1),
+		w.user_id, w.nickname, w.joined_at, w.micros
+	FROM t CROSS JOIN raid_queue_state s
+	LEFT JOIN (
+		SELECT q.seq, q.user_id, u.nickname, q.joined_at, (extract(epoch FROM q.turn) * 1000000)::bigint AS micros
+		FROM raid_queue q JOIN users u ON u.id = q.user_id) w ON true
+	ORDER BY w.seq`
 
-// readLine judges the line at now as the transaction sees it.
-func readLine(ctx context.Context, tx *sql.Tx, now time.Time) (lockedLine, error) {
-	var turnFrom, freed sql.NullTime
-	var inside sql.NullInt64
-	var taken, lapsed int64
-	if err := tx.QueryRowContext(ctx, lineFacts, now).Scan(&turnFrom, &taken, &lapsed, &inside, &freed); err != nil {
-		return lockedLine{}, dbError("queue: read", err)
+// querier is a transaction or the pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readLine judges the line at now (the database's now when zero) as one statement sees it.
+func readLine(ctx context.Context, q querier, at time.Time) (lockedLine, error) {
+	var arg any
+	if !at.IsZero() {
+		arg = at
 	}
-	rows, err := tx.QueryContext(ctx, `
-		SELECT q.user_id, u.nickname, q.joined_at, (extract(epoch FROM q.turn) * 1000000)::bigint
-		FROM raid_queue q JOIN users u ON u.id = q.user_id
-		ORDER BY q.seq`)
+	rows, err := q.QueryContext(ctx, lineQuery, arg)
 	if err != nil {
 		return lockedLine{}, dbError("queue: read", err)
 	}
 	defer rows.Close()
+	var now time.Time
+	var turnFrom, freed sql.NullTime
+	var inside sql.NullInt64
+	var taken, lapsed int64
 	var stored []raids.Waiting
 	for rows.Next() {
-		var w raids.Waiting
-		var micros int64
-		if err := rows.Scan(&w.UserID, &w.Nickname, &w.JoinedAt, &micros); err != nil {
+		var id, micros sql.NullInt64
+		var nickname sql.NullString
+		var joined sql.NullTime
+		if err := rows.Scan(&now, &turnFrom, &taken, &lapsed, &inside, &freed, &id, &nickname, &joined, &micros); err != nil {
 			return lockedLine{}, dbError("queue: read", err)
 		}
-		w.JoinedAt = w.JoinedAt.UTC()
-		w.Turn = time.Duration(micros) * time.Microsecond
-		stored = append(stored, w)
+		if id.Valid {
+			stored = append(stored, raids.Waiting{
+				UserID: id.Int64, Nickname: nickname.String, JoinedAt: joined.Time.UTC(),
+				Turn: time.Duration(micros.Int64) * time.Microsecond,
+			})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return lockedLine{}, dbError("queue: read", err)
 	}
+	now = now.UTC()
 	since := freed.Time
 	if turnFrom.Valid && turnFrom.Time.After(since) {
 		since = turnFrom.Time
@@ -195,21 +212,12 @@ func (s *Queue) LeaveQueue(ctx context.Context, userID int64) error {
 	})
 }
 
-// Line returns the line as it stands now, from one snapshot, without taking the lock.
+// Line returns the line as it stands now, from one statement, without taking the lock.
 func (s *Queue) Line(ctx context.Context) (raids.Line, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	var l lockedLine
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	l, err := readLine(ctx, s.db, time.Time{})
 	if err != nil {
-		return raids.Line{}, dbError("queue", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	var now time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT now()`).Scan(&now); err != nil {
-		return raids.Line{}, dbError("queue", err)
-	}
-	if l, err = readLine(ctx, tx, now.UTC()); err != nil {
 		return raids.Line{}, err
 	}
 	return l.Line, nil

@@ -14,7 +14,7 @@ func buildFrontDoors(d *deps, g *wiring.Graph, stopStreams <-chan struct{}) ([]h
 	a := g.App
 	sessions := session.New(d.db, d.cfg.SessionLifetime, d.cfg.CookieSecure)
 	pages, err := web.New(web.Config{
-		App: a, Events: g.Events, Sessions: sessions, Logger: d.log, Stop: stopStreams, MaxStreams: d.cfg.LiveStreamsMax,
+		App: a, Events: g.Events, Queue: g.Queue, Sessions: sessions, Logger: d.log, Stop: stopStreams, MaxStreams: d.cfg.LiveStreamsMax,
 	})
 	if err != nil {
 		return nil, err

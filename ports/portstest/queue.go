@@ -205,21 +205,32 @@ func RunRaidQueue(t *testing.T, newHarness func(t *testing.T) QueueHarness) {
 			ids[i] = NewPlayer(t, h.Users, fmt.Sprintf("w%d", i)).ID
 		}
 		places := make([]int, n)
-		var failed atomic.Int32
+		errs := make([]error, n)
 		Simultaneously(n, func(i int) {
-			pos, err := h.Queue.JoinQueue(ctx, ids[i], suiteTurn)
-			if err != nil {
-				failed.Add(1)
-				return
-			}
-			places[i] = pos
+			places[i], errs[i] = h.Queue.JoinQueue(ctx, ids[i], suiteTurn)
 		})
-		if failed.Load() > 0 {
-			t.Fatalf("%d joins failed", failed.Load())
+		// A join may wait for every other one; one that could not get its turn while the store
+		// is overloaded says so (ports.ErrUnavailable) and is not in the line. Every other one is.
+		joined := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				joined++
+			case errors.Is(err, ports.ErrUnavailable):
+				t.Logf("join %d: %v", i, err)
+			default:
+				t.Fatalf("join %d: %v", i, err)
+			}
 		}
-		want := make([]int64, n)
+		if joined < n/2 {
+			t.Fatalf("only %d of %d simultaneous joins got in", joined, n)
+		}
+		want := make([]int64, joined)
 		for i, pos := range places {
-			if pos < 1 || pos > n || want[pos-1] != 0 {
+			if errs[i] != nil {
+				continue
+			}
+			if pos < 1 || pos > joined || want[pos-1] != 0 {
 				t.Fatalf("join %d was given place %d twice or out of range (%v)", i, pos, places)
 			}
 			want[pos-1] = ids[i]

@@ -1,6 +1,7 @@
 // Boss Raid's own script: countdowns to raid deadlines, a polite spoken reminder of the time
-// left, a notice when a live update fails, and polling for the live panels while their event
-// stream is refused (the server caps streams) or lost. Every page works without it; the server
+// left, the queue's "your turn" (a chime and a flash), a notice when a live update fails, and
+// polling for the live panels while their event stream is refused (the server caps streams) or
+// lost. Every page works without it; the server
 // renders the time left as text. Words come from the page (data-* attributes), in its language.
 (function () {
   'use strict';
@@ -123,6 +124,7 @@
         }
         root.setAttribute('data-live', 'polling');
         tick();
+        tellTurn();
       })
       .catch(function () { /* the next poll tries again */ })
       .then(function () { polling = false; });
@@ -141,7 +143,48 @@
     root.setAttribute('data-live', 'stream');
   }
 
+  // When the queue's turn comes ([data-your-turn] appears, live or on load), say so: a short
+  // chime where the browser lets a page play sound (after the player touched it), the panel
+  // flashing, and the tab's title. Each turn (by its end) is told once.
+  var toldTurn = '';
+  var baseTitle = document.title;
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      var ac = new Ctx();
+      var osc = ac.createOscillator();
+      var gain = ac.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, ac.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.2, ac.currentTime + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ac.currentTime + 0.5);
+      osc.connect(gain);
+      gain.connect(ac.destination);
+      osc.start();
+      osc.stop(ac.currentTime + 0.5);
+      osc.onended = function () { ac.close(); };
+    } catch (e) { /* no sound allowed: the flash and the title still tell */ }
+  }
+  function tellTurn() {
+    var el = document.querySelector('[data-your-turn]');
+    if (!el) {
+      if (toldTurn) document.title = baseTitle;
+      toldTurn = '';
+      return;
+    }
+    var turn = el.getAttribute('data-your-turn');
+    if (turn === toldTurn) return;
+    toldTurn = turn;
+    document.title = (el.getAttribute('data-turn-title') || '') + ' ' + baseTitle;
+    el.classList.add('turn-flash');
+    chime();
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    tellTurn();
+    document.body.addEventListener('htmx:afterSettle', tellTurn);
     // htmx's SSE extension retries a refused stream with a growing delay; until one opens,
     // the panels are polled.
     document.body.addEventListener('htmx:sseError', function (e) { startPolling(e.target); });

@@ -36,6 +36,9 @@ type Meta struct {
 	Stylesheets []string
 	// Now is the server's time when rendering; the countdown script corrects its clock by it.
 	Now time.Time
+	// RefreshWithoutScript, when set, reloads the page every so many seconds in a browser
+	// without JavaScript (a player waiting in the raid queue).
+	RefreshWithoutScript int
 }
 
 // LanguagePath is where the language switch posts its choice.

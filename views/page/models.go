@@ -18,7 +18,8 @@ type Lobby struct {
 	Meta    layout.Meta
 	Status  partial.Status
 	Enter   partial.Enter
-	Mine    *partial.Mine // nil when signed out
+	Queue   *partial.Queue // nil when the server has no queue
+	Mine    *partial.Mine  // nil when signed out
 	Ranking partial.Ranking
 }
 

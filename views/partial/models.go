@@ -22,6 +22,30 @@ type Status struct {
 	TimeLimit time.Duration // the limit a new raid would get, when free
 }
 
+// Where the queue's forms post: joining, and leaving (forms cannot send DELETE).
+const (
+	QueuePath      = "/raids/queue"
+	QueueLeavePath = "/raids/queue/leave"
+)
+
+// Queue is the line for the raid as one viewer sees it.
+type Queue struct {
+	SignedIn bool
+	Open     bool // the raid is busy or someone waits: joining the line makes sense
+	Inside   bool // the viewer is inside the raid
+	Length   int
+	Position int  // the viewer's place, 1 for the head; 0 when not waiting
+	MyTurn   bool // the viewer alone may enter, until Until
+	// Holder is who holds the turn when it is someone else's ("" when no turn is held).
+	Holder string
+	Until  time.Time     // when the turn held ends
+	Left   time.Duration // time left of the turn when rendered
+	Error  string        // why the last join or leave was refused
+}
+
+// Waiting reports whether the viewer is in the line.
+func (q Queue) Waiting() bool { return q.Position > 0 }
+
 // Level is one level a player can enter.
 type Level struct {
 	Level int
@@ -36,6 +60,11 @@ type Enter struct {
 	RaidPath string // the viewer's raid page, when Mine
 	Levels   []Level
 	Error    string // why the last attempt was refused
+	// The raid queue's turn: MyTurn lets the viewer in while it is held; Reserved (someone
+	// else's turn, named by Holder) keeps the buttons disabled.
+	MyTurn   bool
+	Reserved bool
+	Holder   string
 }
 
 // Standing is one row of the ranking; Place is 1-based.

@@ -117,13 +117,16 @@ func TestBrowserAccessibilityInBothLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = boss
+	// The admin waits in line, so the lobby shows a place and the leave button too.
+	if _, err := s.Queue.Join(ctx, boss); err != nil {
+		t.Fatal(err)
+	}
 
 	pages := map[string][]string{
 		"visitor": {"/", "/signin", "/signup", "/ranking", "/no/such/page"},
 		"player": {"/", "/ranking", "/players/" + url.PathEscape("용사"), fmt.Sprintf("/raids/%d", running.ID),
 			fmt.Sprintf("/raids/%d", cleared.ID), "/admin"},
-		"admin": {"/admin", "/admin/raids", fmt.Sprintf("/admin/raids/%d", cleared.ID), "/admin/raids/players?status=success",
+		"admin": {"/", "/admin", "/admin/raids", fmt.Sprintf("/admin/raids/%d", cleared.ID), "/admin/raids/players?status=success",
 			"/admin/players", fmt.Sprintf("/admin/players/%d", hero.ID), "/admin/bossdata", "/admin/ranking",
 			"/admin/raids?level=x", "/players/" + url.PathEscape("관리자")},
 	}

@@ -38,6 +38,7 @@ const (
 	eventEnter   = "enter"
 	eventRanking = "ranking"
 	eventMine    = "mine"
+	eventQueue   = "queue"
 )
 
 // lobbyState is what every viewer's panels are rendered from.
@@ -45,10 +46,36 @@ type lobbyState struct {
 	status app.RaidStatus
 	top    []raids.Standing
 	levels []raids.Level
+	line   *raids.Line // nil without the queue
 }
 
 func (s lobbyState) equal(o lobbyState) bool {
-	return sameStatus(s.status, o.status) && slices.Equal(s.top, o.top) && slices.Equal(s.levels, o.levels)
+	return sameStatus(s.status, o.status) && slices.Equal(s.top, o.top) && slices.Equal(s.levels, o.levels) &&
+		sameLine(s.line, o.line)
+}
+
+// sameLine compares who waits and the turn held, not when the line was read.
+func sameLine(a, b *raids.Line) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if !slices.EqualFunc(a.Waiting, b.Waiting, func(x, y raids.Waiting) bool { return x.UserID == y.UserID && x.Nickname == y.Nickname }) {
+		return false
+	}
+	x, y := a.Reservation, b.Reservation
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.UserID == y.UserID && x.Until.Equal(y.Until)
+}
+
+// turnEnds is when the turn held ends (zero when none is): the line changes then without
+// anyone announcing it.
+func (s lobbyState) turnEnds() time.Time {
+	if s.line == nil || s.line.Reservation == nil {
+		return time.Time{}
+	}
+	return s.line.Reservation.Until
 }
 
 func sameStatus(a, b app.RaidStatus) bool {
@@ -68,6 +95,7 @@ func sameStatus(a, b app.RaidStatus) bool {
 type feed struct {
 	app     *app.App
 	events  Events
+	queue   *app.Queue // nil: no queue panel
 	log     *slog.Logger
 	recheck time.Duration
 	beat    time.Duration
@@ -155,7 +183,15 @@ func (f *feed) loop(ctx context.Context) {
 	defer tick.Stop()
 	beat := time.NewTicker(f.beat)
 	defer beat.Stop()
-	f.refresh(ctx)
+	// A turn of the queue that ends passes on with nothing announced: read again just then.
+	turn := time.NewTimer(time.Hour)
+	defer turn.Stop()
+	refresh := func() {
+		if ends := f.refresh(ctx); !ends.IsZero() {
+			turn.Reset(max(time.Until(ends), 0) + 5*time.Millisecond)
+		}
+	}
+	refresh()
 	for {
 		select {
 		case <-ctx.Done():
@@ -167,39 +203,51 @@ func (f *feed) loop(ctx context.Context) {
 			if !ok {
 				return
 			}
-			f.refresh(ctx)
+			refresh()
 		case <-tick.C:
-			f.refresh(ctx)
+			refresh()
+		case <-turn.C:
+			refresh()
 		case <-beat.C:
 			f.tell(true)
 		}
 	}
 }
 
-// refresh reads the state and signals every stream when it differs from the last one.
-func (f *feed) refresh(ctx context.Context) {
+// refresh reads the state and signals every stream when it differs from the last one. It
+// returns when the turn of the queue held now ends, if one is.
+func (f *feed) refresh(ctx context.Context) time.Time {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st, err := f.app.Status(rctx)
 	if err != nil {
 		f.logFailure(ctx, err)
-		return
+		return time.Time{}
 	}
 	top, err := f.app.TopRanking(rctx)
 	if err != nil {
 		f.logFailure(ctx, err)
-		return
+		return time.Time{}
 	}
 	next := lobbyState{status: st, top: top, levels: f.app.BossData().Levels}
+	if f.queue != nil {
+		l, err := f.queue.Line(rctx)
+		if err != nil {
+			f.logFailure(ctx, err)
+			return time.Time{}
+		}
+		next.line = &l
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ctx.Err() != nil || (f.frame != nil && f.frame.state.equal(next)) {
-		return
+		return next.turnEnds()
 	}
 	f.frame = newFrame(next)
 	for s := range f.subs {
 		s.kick(false)
 	}
+	return next.turnEnds()
 }
 
 func (f *feed) logFailure(ctx context.Context, err error) {
@@ -424,7 +472,7 @@ func (k *writerSink) write(b net.Buffers) error {
 func (k *writerSink) close() { k.once.Do(func() { close(k.done) }) }
 
 // panelNames are the live panels in the order a stream sends them.
-var panelNames = [...]string{eventStatus, eventEnter, eventRanking, eventMine}
+var panelNames = [...]string{eventStatus, eventQueue, eventEnter, eventRanking, eventMine}
 
 // frame is the lobby of one state, rendered lazily once per distinct viewer state (language,
 // signed in or not, the one inside or not, place in the top 10, own standing) and shared by
@@ -488,10 +536,35 @@ func (f *frame) panel(ctx context.Context, web *Web, name, lang string, viewer a
 			return partial.StatusPanel(statusView(st, viewer, now)), statusKey(st, viewer)
 		}
 	case eventEnter:
-		key.a, key.b = inside, signedIn
+		line := f.state.line
+		holder := int64(0)
+		if line != nil && line.Reservation != nil && viewer.ID != 0 && line.Reservation.UserID == viewer.ID {
+			holder = 2
+		}
+		key.a, key.b = inside, signedIn+holder
 		boss := raids.BossData{TimeLimit: st.TimeLimit, Levels: f.state.levels}
 		render = func(context.Context) (templ.Component, string) {
-			return partial.EnterPanel(enterView(st, viewer, boss)), ""
+			return partial.EnterPanel(withTurn(enterView(st, viewer, boss), line, viewer)), ""
+		}
+	case eventQueue:
+		line := f.state.line
+		if line == nil {
+			return nil, false
+		}
+		// Like the status panel, the countdown's text is rendered from the time of the send.
+		now := web.app.Clock.Now()
+		q := queueView(*line, st, viewer, now)
+		role := signedIn + 2*inside
+		if q.MyTurn {
+			role = 4
+		}
+		key.a, key.b = int64(q.Position)*8+role, 0
+		if !q.Until.IsZero() {
+			key.b = now.Unix()
+		}
+		render = func(context.Context) (templ.Component, string) {
+			return partial.QueuePanel(q), fmt.Sprintf("queue %d %d %d %s %q", q.Position, q.Length, role,
+				q.Until.Format(time.RFC3339Nano), q.Holder)
 		}
 	case eventRanking:
 		key.a, key.b = signedIn, -1

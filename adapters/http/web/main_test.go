@@ -63,7 +63,7 @@ func newSite(t testing.TB, o siteOptions) *site {
 			}
 			s.Sessions = session.New(db, time.Hour, o.secureCookie)
 			t.Cleanup(s.Sessions.Close)
-			w, err := web.New(web.Config{App: st.App, Events: st.Events, Sessions: s.Sessions, Stop: st.Stop, MaxStreams: o.maxStreams})
+			w, err := web.New(web.Config{App: st.App, Events: st.Events, Queue: st.Queue, Sessions: s.Sessions, Stop: st.Stop, MaxStreams: o.maxStreams})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,10 @@ import (
 	"github.com/bossraid/bossraid/views/page"
 )
 
+// noScriptQueueRefresh is how often, in seconds, a waiting player's lobby reloads itself
+// without JavaScript (the live stream needs it).
+const noScriptQueueRefresh = 5
+
 func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, signedIn, err := web.viewer(r)
@@ -38,6 +42,18 @@ func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 		Status:  statusView(st, p, now),
 		Enter:   enterView(st, p, web.app.BossData()),
 		Ranking: rankingView(rv.Top, p),
+	}
+	if web.queue != nil {
+		l, err := web.queue.Line(ctx)
+		if err != nil {
+			web.pages.Fail(w, r, p, err)
+			return
+		}
+		q := queueView(l, st, p, now)
+		v.Queue, v.Enter = &q, withTurn(v.Enter, &l, p)
+		if q.Waiting() {
+			v.Meta.RefreshWithoutScript = noScriptQueueRefresh
+		}
 	}
 	if signedIn {
 		m := mineView(rv)

@@ -50,6 +50,8 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 		if st, serr := web.app.Status(r.Context()); serr == nil && st.Current != nil {
 			message = i18n.T(r.Context(), "enter.busy_named", i18n.Args{"Nickname": st.Current.Nickname})
 		}
+	case errors.Is(err, raids.ErrReserved):
+		message = i18n.From(r.Context()).Detail(prob.Detail)
 	case prob.Status == http.StatusBadRequest:
 		message = i18n.T(r.Context(), "enter.no_level")
 	default:
@@ -67,6 +69,11 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 		return
 	}
 	v := enterView(st, p, web.app.BossData())
+	if web.queue != nil {
+		if l, lerr := web.queue.Line(r.Context()); lerr == nil {
+			v = withTurn(v, &l, p)
+		}
+	}
 	v.Error = message
 	web.pages.Render(w, r, prob.Status, partial.EnterPanel(v))
 }

@@ -76,3 +76,38 @@ func withResult(v partial.Raid, rv app.RankingView) partial.Raid {
 	v.Total, v.InRanking, v.Place = m.Total, m.InRanking, m.Place
 	return v
 }
+
+// queueView is the line as viewer sees it at now.
+func queueView(l raids.Line, st app.RaidStatus, viewer app.Player, now time.Time) partial.Queue {
+	v := partial.Queue{
+		SignedIn: viewer.ID != 0, Open: !st.CanEnter || len(l.Waiting) > 0,
+		Inside: viewer.ID != 0 && st.Current != nil && st.Current.UserID == viewer.ID,
+		Length: len(l.Waiting),
+	}
+	if viewer.ID != 0 {
+		v.Position = l.Position(viewer.ID)
+	}
+	if res := l.Reservation; res != nil {
+		v.Until, v.Left = res.Until, res.Until.Sub(now)
+		if viewer.ID != 0 && res.UserID == viewer.ID {
+			v.MyTurn = true
+		} else {
+			v.Holder = res.Nickname
+		}
+	}
+	return v
+}
+
+// withTurn lets the holder of the queue's turn in and keeps everyone else's buttons disabled
+// while it is held.
+func withTurn(v partial.Enter, l *raids.Line, viewer app.Player) partial.Enter {
+	if l == nil || l.Reservation == nil || v.Busy {
+		return v
+	}
+	if viewer.ID != 0 && l.Reservation.UserID == viewer.ID {
+		v.MyTurn = true
+	} else {
+		v.Reserved, v.Holder = true, l.Reservation.Nickname
+	}
+	return v
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/bossraid/bossraid/views/component"
 	"github.com/bossraid/bossraid/views/layout"
 	"github.com/bossraid/bossraid/views/page"
+	"github.com/bossraid/bossraid/views/partial"
 )
 
 // Events is where the live lobby hears that something happened, on this instance or another.
@@ -39,6 +40,7 @@ type Events interface {
 type Config struct {
 	App      *app.App
 	Events   Events
+	Queue    *app.Queue // the raid queue; nil leaves it out of the lobby
 	Sessions *session.Manager
 	Logger   *slog.Logger
 	// Stop is closed at server shutdown: live streams end so the server can drain.
@@ -60,6 +62,7 @@ const DefaultMaxStreams = 10000
 // Web serves the HTML pages. Build it with New.
 type Web struct {
 	app      *app.App
+	queue    *app.Queue
 	sessions *session.Manager
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
@@ -94,7 +97,7 @@ func New(cfg Config) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	w := &Web{
-		app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger,
+		app: cfg.App, queue: cfg.Queue, sessions: cfg.Sessions, log: cfg.Logger,
 		cop: http.NewCrossOriginProtection(), assets: as,
 		streams: streamSlots{max: int64(cfg.MaxStreams)},
 	}
@@ -105,6 +108,7 @@ func New(cfg Config) (*Web, error) {
 	})
 	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Heartbeat, cfg.Stop)
 	w.feed.events = cfg.Events
+	w.feed.queue = cfg.Queue
 	w.cop.SetDenyHandler(http.HandlerFunc(w.pages.CrossOriginDenied))
 	cfg.Sessions.OnStoreFailure(w.sessionStoreFailed)
 	return w, nil
@@ -123,6 +127,11 @@ func (web *Web) Register(r *mux.Router) {
 	r.Handle("/signout", web.page(web.signOut)).Methods(http.MethodPost)
 	r.Handle(layout.LanguagePath, web.page(lang.Switch)).Methods(http.MethodPost)
 	r.Handle("/raids", web.page(web.signedIn(web.enter))).Methods(http.MethodPost)
+	if web.queue != nil {
+		r.Handle(partial.QueuePath, web.page(web.queuePanel)).Methods(get...)
+		r.Handle(partial.QueuePath, web.page(web.signedIn(web.joinQueue))).Methods(http.MethodPost)
+		r.Handle(partial.QueueLeavePath, web.page(web.signedIn(web.leaveQueue))).Methods(http.MethodPost)
+	}
 	r.Handle("/raids/{id:[0-9]+}", web.page(web.signedIn(web.raid))).Methods(get...)
 	r.Handle("/raids/{id:[0-9]+}/end", web.page(web.signedIn(web.end))).Methods(http.MethodPost)
 	// The stream is not behind LoadAndSave, which would hold its first bytes back.
