@@ -52,6 +52,30 @@ func BenchmarkHistory(b *testing.B) {
 	}
 }
 
+// BenchmarkPlayerRecord reads the history route's one statement (player, count, page) at the
+// first, a middle and the deepest offset of a 10,000-raid player.
+func BenchmarkPlayerRecord(b *testing.B) {
+	const n = 10_000
+	p := seedHeavyPlayer(b, n)
+	u, err := postgres.NewUsers(testDB).UserByID(context.Background(), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := postgres.NewRaids(testDB)
+	ctx := context.Background()
+	for _, offset := range []int{0, n / 2, n - 10} {
+		b.Run(fmt.Sprintf("offset-%d", offset), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, page, count, err := store.PlayerRecord(ctx, u.Nickname, offset, 10)
+				if err != nil || count != n || len(page) != 10 {
+					b.Fatalf("PlayerRecord = %d raids of %d, %v", len(page), count, err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkAdminCounts answers the dashboard's counts from the counters and, for comparison,
 // by the scan they replace.
 func BenchmarkAdminCounts(b *testing.B) {
