@@ -251,6 +251,27 @@ func TestARushCostsTheStoreAFewEntriesPerInstance(t *testing.T) {
 	if n := s.entries.Load(); n > 2*int64(len(instances)) {
 		t.Fatalf("the store saw %d entries for %d rushers on %d instances, want at most %d", n, rushers, len(instances), 2*len(instances))
 	}
+	// The rush's own notifications may still evict what an instance learned: wait until each
+	// has applied them (a sign-out reported after them has reached it), then let each learn.
+	marker := players[0]
+	for _, in := range instances {
+		if _, err := in.users.AccountByID(ctx, marker.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := s.EndAllSessions(ctx, marker.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range instances {
+		waitFor(t, "the instance to apply the rush's notifications", func() bool {
+			u, err := in.users.AccountByID(ctx, marker.ID)
+			return err == nil && u.TokenVersion == v
+		})
+		if _, err := in.raids.EnterRaid(ctx, players[1].ID, level, time.Minute); !errors.Is(err, raids.ErrBusy) {
+			t.Fatalf("a late rusher: %v, want busy", err)
+		}
+	}
 	before := s.entries.Load()
 	for i := range 100 {
 		if _, err := instances[i%2].raids.EnterRaid(ctx, players[i].ID, level, time.Minute); !errors.Is(err, raids.ErrBusy) {
