@@ -211,7 +211,7 @@ func TestFrozenFeedDisablesThePlayerCache(t *testing.T) {
 	waitFor(t, "the instance to follow changes", cache.Following)
 
 	alice := portstest.NewPlayer(t, postgres.NewUsers(testDB), "frozenalice")
-	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); err != nil {
+	if _, err := a.Accounts.PlayerByID(ctx, alice.ID, alice.TokenVersion); err != nil {
 		t.Fatal(err) // now cached
 	}
 	proxy.freeze()
@@ -220,16 +220,16 @@ func TestFrozenFeedDisablesThePlayerCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the cache to be disabled while the feed is black-holed", func() bool { return !cache.Following() })
-	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
+	if _, err := a.Accounts.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
 		t.Fatalf("signed-out token with the feed frozen: got %v, want ErrUnauthenticated", err)
 	}
 
 	proxy.thaw()
 	waitFor(t, "the cache to be back after the thaw", cache.Following)
-	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
+	if _, err := a.Accounts.PlayerByID(ctx, alice.ID, alice.TokenVersion); !errors.Is(err, app.ErrUnauthenticated) {
 		t.Fatalf("signed-out token after the thaw: got %v, want ErrUnauthenticated", err)
 	}
-	if _, err := a.PlayerByID(ctx, alice.ID, alice.TokenVersion+1); err != nil {
+	if _, err := a.Accounts.PlayerByID(ctx, alice.ID, alice.TokenVersion+1); err != nil {
 		t.Fatalf("Alice's new sessions after the thaw: %v", err)
 	}
 }

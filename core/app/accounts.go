@@ -6,12 +6,35 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bossraid/bossraid/core/users"
 	"github.com/bossraid/bossraid/ports"
 )
+
+// Accounts are the use cases of players' accounts: signing up, in and out, and the token
+// checks of every request.
+type Accounts struct {
+	clock    ports.Clock
+	users    ports.UserStore
+	lookup   ports.AccountLookup
+	sessions ports.SessionStore
+	tokens   ports.Tokens
+	hasher   ports.PasswordHasher
+	images   ports.ImageChecker
+	throttle ports.Throttle
+	settings Settings
+	log      *slog.Logger
+
+	dummyHashOnce sync.Once
+	dummyHash     string
+}
+
+// Settings returns the knobs the accounts run with.
+func (a *Accounts) Settings() Settings { return a.settings }
 
 // Player is the signed-in player acting in a use case.
 type Player struct {
@@ -34,7 +57,7 @@ type SignUpInput struct {
 // a taken email or nickname is users.ErrEmailTaken / users.ErrNicknameTaken. Each valid
 // sign-up counts against clientAddr's allowance, whatever its outcome; beyond it the answer
 // is *RateLimitedError and nothing is looked up, hashed or stored.
-func (a *App) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (users.User, error) {
+func (a *Accounts) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (users.User, error) {
 	fields := in.Validate()
 	var image *users.ProfileImage
 	if in.ProfileImage != nil {
@@ -61,11 +84,11 @@ func (a *App) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (us
 	if err := a.checkAvailable(ctx, email, in.Nickname); err != nil {
 		return users.User{}, err
 	}
-	hash, err := a.Hasher.Hash(in.Password)
+	hash, err := a.hasher.Hash(in.Password)
 	if err != nil {
 		return users.User{}, fmt.Errorf("hash password: %w", err)
 	}
-	return a.Users.CreateUser(ctx, users.NewUser{
+	return a.users.CreateUser(ctx, users.NewUser{
 		Email:        email,
 		Nickname:     in.Nickname,
 		Phone:        in.Phone,
@@ -76,15 +99,15 @@ func (a *App) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (us
 
 // checkAvailable returns users.ErrEmailTaken or users.ErrNicknameTaken (email first, as
 // CreateUser does) when either is already registered.
-func (a *App) checkAvailable(ctx context.Context, email, nickname string) error {
-	_, err := a.Users.UserByEmail(ctx, email)
+func (a *Accounts) checkAvailable(ctx context.Context, email, nickname string) error {
+	_, err := a.users.UserByEmail(ctx, email)
 	if err == nil {
 		return users.ErrEmailTaken
 	}
 	if !errors.Is(err, users.ErrNotFound) {
 		return err
 	}
-	_, err = a.Users.UserByNickname(ctx, nickname)
+	_, err = a.users.UserByNickname(ctx, nickname)
 	if err == nil {
 		return users.ErrNicknameTaken
 	}
@@ -96,14 +119,14 @@ func (a *App) checkAvailable(ctx context.Context, email, nickname string) error 
 
 // checkImage returns the field message for an image we refuse, or an error when the image
 // could not be judged (no decode slot in time: ErrUnavailable).
-func (a *App) checkImage(ctx context.Context, data []byte, out **users.ProfileImage) (string, error) {
+func (a *Accounts) checkImage(ctx context.Context, data []byte, out **users.ProfileImage) (string, error) {
 	if len(data) == 0 {
 		return "profile image is empty", nil
 	}
 	if len(data) > users.MaxProfileImageBytes {
 		return "profile image must be at most 1 MiB", nil
 	}
-	contentType, err := a.Images.CheckImage(ctx, data)
+	contentType, err := a.images.CheckImage(ctx, data)
 	switch {
 	case errors.Is(err, ports.ErrImageTooLarge):
 		return "profile image has too many pixels: an avatar of up to 2048×2048 fits", nil
@@ -127,7 +150,7 @@ type TokenPair struct {
 
 // SignIn checks the credentials and issues API tokens, revoking the player's earlier refresh
 // tokens. Its errors are CheckCredentials'.
-func (a *App) SignIn(ctx context.Context, email, password, clientAddr string) (TokenPair, error) {
+func (a *Accounts) SignIn(ctx context.Context, email, password, clientAddr string) (TokenPair, error) {
 	u, err := a.CheckCredentials(ctx, email, password, clientAddr)
 	if err != nil {
 		return TokenPair{}, err
@@ -143,7 +166,7 @@ func (a *App) SignIn(ctx context.Context, email, password, clientAddr string) (T
 // Each attempt is counted as a failure, for the account and for the address, before the
 // password is checked, so simultaneous guesses on any number of instances check at most the
 // limit; a right password then resets the account's count and gives the address's back.
-func (a *App) CheckCredentials(ctx context.Context, email, password, clientAddr string) (users.User, error) {
+func (a *Accounts) CheckCredentials(ctx context.Context, email, password, clientAddr string) (users.User, error) {
 	email = users.NormalizeEmail(email)
 	accountKey, addressKey := "signin:account:"+email, "signin:address:"+clientAddr
 	window := a.settings.SignInWindow
@@ -170,8 +193,8 @@ func (a *App) CheckCredentials(ctx context.Context, email, password, clientAddr 
 
 // verifyPassword reports whether password is that of the player with email; an unknown email
 // costs the same hash check and reports false.
-func (a *App) verifyPassword(ctx context.Context, email, password string) (users.User, bool, error) {
-	u, err := a.Users.UserByEmail(ctx, email)
+func (a *Accounts) verifyPassword(ctx context.Context, email, password string) (users.User, bool, error) {
+	u, err := a.users.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, users.ErrNotFound) {
 		return users.User{}, false, err
 	}
@@ -180,26 +203,26 @@ func (a *App) verifyPassword(ctx context.Context, email, password string) (users
 	if !known {
 		hash = a.dummyPasswordHash() // same work as for a real account, so timing tells nothing
 	}
-	ok, err := a.Hasher.Verify(password, hash)
+	ok, err := a.hasher.Verify(password, hash)
 	if err != nil {
 		return users.User{}, false, fmt.Errorf("verify password: %w", err)
 	}
 	return u, known && ok, nil
 }
 
-func (a *App) dummyPasswordHash() string {
+func (a *Accounts) dummyPasswordHash() string {
 	a.dummyHashOnce.Do(func() {
-		h, err := a.Hasher.Hash("Dummy-password-1!")
+		h, err := a.hasher.Hash("Dummy-password-1!")
 		if err != nil {
-			a.Logger.Error("hash dummy password", "err", err)
+			a.log.Error("hash dummy password", "err", err)
 		}
 		a.dummyHash = h
 	})
 	return a.dummyHash
 }
 
-func (a *App) issueTokens(ctx context.Context, u users.User) (TokenPair, error) {
-	now := a.Clock.Now()
+func (a *Accounts) issueTokens(ctx context.Context, u users.User) (TokenPair, error) {
+	now := a.clock.Now()
 	refreshID, err := newTokenID()
 	if err != nil {
 		return TokenPair{}, err
@@ -208,12 +231,12 @@ func (a *App) issueTokens(ctx context.Context, u users.User) (TokenPair, error) 
 		Kind: ports.TokenRefresh, UserID: u.ID, Version: u.TokenVersion, ID: refreshID,
 		IssuedAt: now, ExpiresAt: now.Add(a.settings.RefreshTokenTTL),
 	}
-	if err := a.Sessions.StartSession(ctx, ports.RefreshToken{
+	if err := a.sessions.StartSession(ctx, ports.RefreshToken{
 		ID: refreshID, UserID: u.ID, ExpiresAt: refreshClaims.ExpiresAt,
 	}); err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.Tokens.Sign(refreshClaims)
+	refresh, err := a.tokens.Sign(refreshClaims)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -227,12 +250,12 @@ func (a *App) issueTokens(ctx context.Context, u users.User) (TokenPair, error) 
 	}, nil
 }
 
-func (a *App) signAccess(userID, version int64, now time.Time) (string, error) {
+func (a *Accounts) signAccess(userID, version int64, now time.Time) (string, error) {
 	id, err := newTokenID()
 	if err != nil {
 		return "", err
 	}
-	return a.Tokens.Sign(ports.TokenClaims{
+	return a.tokens.Sign(ports.TokenClaims{
 		Kind: ports.TokenAccess, UserID: userID, Version: version, ID: id,
 		IssuedAt: now, ExpiresAt: now.Add(a.settings.AccessTokenTTL),
 	})
@@ -248,8 +271,8 @@ func newTokenID() (string, error) {
 
 // reserve counts one attempt for key before the work it guards, refusing with
 // *RateLimitedError once key has limit attempts in its window.
-func (a *App) reserve(ctx context.Context, key string, limit int, window time.Duration) error {
-	ok, resetIn, err := a.Throttle.Reserve(ctx, key, limit, window)
+func (a *Accounts) reserve(ctx context.Context, key string, limit int, window time.Duration) error {
+	ok, resetIn, err := a.throttle.Reserve(ctx, key, limit, window)
 	if err != nil {
 		return err
 	}
@@ -260,26 +283,26 @@ func (a *App) reserve(ctx context.Context, key string, limit int, window time.Du
 }
 
 // release gives back an attempt that turned out not to count.
-func (a *App) release(ctx context.Context, key string) {
-	if err := a.Throttle.Release(ctx, key); err != nil {
-		a.Logger.Warn("throttle unavailable, attempt not released", "key", key, "err", err)
+func (a *Accounts) release(ctx context.Context, key string) {
+	if err := a.throttle.Release(ctx, key); err != nil {
+		a.log.Warn("throttle unavailable, attempt not released", "key", key, "err", err)
 	}
 }
 
-func (a *App) resetFailures(ctx context.Context, key string) {
-	if err := a.Throttle.Reset(ctx, key); err != nil {
-		a.Logger.Warn("throttle unavailable", "err", err)
+func (a *Accounts) resetFailures(ctx context.Context, key string) {
+	if err := a.throttle.Reset(ctx, key); err != nil {
+		a.log.Warn("throttle unavailable", "err", err)
 	}
 }
 
 // Authenticate turns an access token into the acting player. Anything wrong with the token,
 // including a sign-out since it was issued, is ErrUnauthenticated.
-func (a *App) Authenticate(ctx context.Context, accessToken string) (Player, error) {
-	claims, err := a.Tokens.Verify(accessToken, ports.TokenAccess)
+func (a *Accounts) Authenticate(ctx context.Context, accessToken string) (Player, error) {
+	claims, err := a.tokens.Verify(accessToken, ports.TokenAccess)
 	if err != nil {
 		return Player{}, ErrUnauthenticated
 	}
-	if !a.Clock.Now().Before(claims.ExpiresAt) {
+	if !a.clock.Now().Before(claims.ExpiresAt) {
 		return Player{}, ErrUnauthenticated
 	}
 	return a.PlayerByID(ctx, claims.UserID, claims.Version)
@@ -287,8 +310,8 @@ func (a *App) Authenticate(ctx context.Context, accessToken string) (Player, err
 
 // PlayerByID returns the player if their token version is still version; a session that
 // outlived a sign-out or a deleted account is ErrUnauthenticated.
-func (a *App) PlayerByID(ctx context.Context, id, version int64) (Player, error) {
-	u, err := a.Accounts.AccountByID(ctx, id)
+func (a *Accounts) PlayerByID(ctx context.Context, id, version int64) (Player, error) {
+	u, err := a.lookup.AccountByID(ctx, id)
 	if errors.Is(err, users.ErrNotFound) {
 		return Player{}, ErrUnauthenticated
 	}
@@ -309,16 +332,16 @@ type AccessToken struct {
 
 // RefreshAccess trades a valid refresh token for a new access token. Anything wrong with
 // the refresh token is ErrUnauthenticated; an empty one is a *ValidationError.
-func (a *App) RefreshAccess(ctx context.Context, refreshToken string) (AccessToken, error) {
+func (a *Accounts) RefreshAccess(ctx context.Context, refreshToken string) (AccessToken, error) {
 	if strings.TrimSpace(refreshToken) == "" {
 		return AccessToken{}, Invalid("refresh", "refresh is required")
 	}
-	now := a.Clock.Now()
-	claims, err := a.Tokens.Verify(refreshToken, ports.TokenRefresh)
+	now := a.clock.Now()
+	claims, err := a.tokens.Verify(refreshToken, ports.TokenRefresh)
 	if err != nil || !now.Before(claims.ExpiresAt) {
 		return AccessToken{}, ErrUnauthenticated
 	}
-	stored, err := a.Sessions.RefreshTokenByID(ctx, claims.ID)
+	stored, err := a.sessions.RefreshTokenByID(ctx, claims.ID)
 	if errors.Is(err, ports.ErrTokenNotFound) {
 		return AccessToken{}, ErrUnauthenticated
 	}
@@ -342,11 +365,11 @@ func (a *App) RefreshAccess(ctx context.Context, refreshToken string) (AccessTok
 // SignOut ends every session of the player: all refresh tokens and all access tokens stop
 // working at once. refreshToken must be one of the player's own (revoked ones included, so
 // signing out twice is fine); another player's is a *ValidationError.
-func (a *App) SignOut(ctx context.Context, p Player, refreshToken string) error {
+func (a *Accounts) SignOut(ctx context.Context, p Player, refreshToken string) error {
 	if strings.TrimSpace(refreshToken) == "" {
 		return Invalid("refresh", "refresh is required")
 	}
-	claims, err := a.Tokens.Verify(refreshToken, ports.TokenRefresh)
+	claims, err := a.tokens.Verify(refreshToken, ports.TokenRefresh)
 	if err != nil {
 		return Invalid("refresh", "refresh is not a valid refresh token")
 	}
@@ -357,7 +380,7 @@ func (a *App) SignOut(ctx context.Context, p Player, refreshToken string) error 
 }
 
 // SignOutEverywhere kills every token and session of the player.
-func (a *App) SignOutEverywhere(ctx context.Context, p Player) error {
-	_, err := a.Sessions.EndAllSessions(ctx, p.ID)
+func (a *Accounts) SignOutEverywhere(ctx context.Context, p Player) error {
+	_, err := a.sessions.EndAllSessions(ctx, p.ID)
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,20 @@ const (
 	// maxSearchLength bounds search and nickname filters; nothing longer can match.
 	maxSearchLength = 254
 )
+
+// Admin is the use cases of the admin pages: every raid and player, the charts, the boss
+// data and the ranking's upkeep. Each refuses everyone but admins.
+type Admin struct {
+	clock       ports.Clock
+	store       ports.AdminStore
+	users       ports.UserStore
+	charts      ports.ChartStore
+	raids       *Raids
+	ranking     *Ranking
+	leaderboard ports.Ranking // the ranking's fast copy, for the check
+	totals      ports.Ranking // the ranking's source of truth, for the check
+	log         *slog.Logger
+}
 
 // requireAdmin refuses everyone but admins. The admin pages check it too; this is the
 // check that holds whatever front door calls.
@@ -58,7 +73,7 @@ type RaidList struct {
 
 // ListRaids returns one page of every raid ever played, filtered and sorted; statuses are
 // judged by the deadline. ErrForbidden for non-admins; a bad query is a *ValidationError.
-func (a *App) ListRaids(ctx context.Context, p Player, q RaidListQuery) (RaidList, error) {
+func (a *Admin) ListRaids(ctx context.Context, p Player, q RaidListQuery) (RaidList, error) {
 	if err := requireAdmin(p); err != nil {
 		return RaidList{}, err
 	}
@@ -77,7 +92,7 @@ func (a *App) ListRaids(ctx context.Context, p Player, q RaidListQuery) (RaidLis
 		return RaidList{}, &ValidationError{Fields: fields}
 	}
 	rows, prev, next, err := keysetPage(limit, q.After, q.Before, func(after *ports.RaidKey, backward bool, n int) ([]raids.Raid, error) {
-		return a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: q.Filter, Order: q.Order, After: after, Backward: backward, Limit: n})
+		return a.store.ListRaids(ctx, ports.RaidQuery{Filter: q.Filter, Order: q.Order, After: after, Backward: backward, Limit: n})
 	}, ports.KeyOf)
 	if err != nil {
 		return RaidList{}, err
@@ -153,17 +168,17 @@ func checkRaidFilter(f ports.RaidFilter) map[string]string {
 }
 
 // RaidDetail returns one raid as it stands now, whoever played it.
-func (a *App) RaidDetail(ctx context.Context, p Player, raidID int64) (raids.Raid, error) {
+func (a *Admin) RaidDetail(ctx context.Context, p Player, raidID int64) (raids.Raid, error) {
 	if err := requireAdmin(p); err != nil {
 		return raids.Raid{}, err
 	}
-	return a.Raids.RaidByID(ctx, raidID)
+	return a.raids.store.RaidByID(ctx, raidID)
 }
 
 // TopRaiders returns up to n players (0: DefaultTopRaiders) with the most raids matching f,
 // each with those raids counted by status: "who failed most last week" is
 // TopRaiders(Status fail, From a week ago).
-func (a *App) TopRaiders(ctx context.Context, p Player, f ports.RaidFilter, n int) ([]ports.PlayerRaidCount, error) {
+func (a *Admin) TopRaiders(ctx context.Context, p Player, f ports.RaidFilter, n int) ([]ports.PlayerRaidCount, error) {
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
@@ -175,7 +190,7 @@ func (a *App) TopRaiders(ctx context.Context, p Player, f ports.RaidFilter, n in
 	if len(fields) > 0 {
 		return nil, &ValidationError{Fields: fields}
 	}
-	return a.Admin.TopRaiders(ctx, f, n)
+	return a.store.TopRaiders(ctx, f, n)
 }
 
 // PlayerListQuery asks for one page of players, paged like RaidListQuery.
@@ -198,7 +213,7 @@ type PlayerList struct {
 
 // ListPlayers returns one page of players found by the beginning of their nickname or email,
 // each with their total and raid count.
-func (a *App) ListPlayers(ctx context.Context, p Player, q PlayerListQuery) (PlayerList, error) {
+func (a *Admin) ListPlayers(ctx context.Context, p Player, q PlayerListQuery) (PlayerList, error) {
 	if err := requireAdmin(p); err != nil {
 		return PlayerList{}, err
 	}
@@ -221,7 +236,7 @@ func (a *App) ListPlayers(ctx context.Context, p Player, q PlayerListQuery) (Pla
 		return PlayerList{}, &ValidationError{Fields: fields}
 	}
 	rows, prev, next, err := keysetPage(limit, q.After, q.Before, func(after *ports.PlayerKey, backward bool, n int) ([]ports.PlayerRow, error) {
-		return a.Admin.ListPlayers(ctx, ports.PlayerQuery{Search: q.Search, Order: q.Order, After: after, Backward: backward, Limit: n})
+		return a.store.ListPlayers(ctx, ports.PlayerQuery{Search: q.Search, Order: q.Order, After: after, Backward: backward, Limit: n})
 	}, func(r ports.PlayerRow) ports.PlayerKey { return ports.PlayerKeyOf(r.User) })
 	if err != nil {
 		return PlayerList{}, err
@@ -238,21 +253,21 @@ type PlayerDetail struct {
 
 // PlayerDetail returns a player's account, total, raids counted by status and latest raids.
 // users.ErrNotFound for an unknown id.
-func (a *App) PlayerDetail(ctx context.Context, p Player, userID int64) (PlayerDetail, error) {
+func (a *Admin) PlayerDetail(ctx context.Context, p Player, userID int64) (PlayerDetail, error) {
 	if err := requireAdmin(p); err != nil {
 		return PlayerDetail{}, err
 	}
-	u, err := a.Users.UserByID(ctx, userID)
+	u, err := a.users.UserByID(ctx, userID)
 	if err != nil {
 		return PlayerDetail{}, err
 	}
 	u.PasswordHash = ""
 	f := ports.RaidFilter{UserID: userID}
-	counts, err := a.Admin.CountRaids(ctx, f)
+	counts, err := a.store.CountRaids(ctx, f)
 	if err != nil {
 		return PlayerDetail{}, err
 	}
-	recent, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: ports.RaidsNewestFirst, Limit: recentRaidsShown})
+	recent, err := a.store.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: ports.RaidsNewestFirst, Limit: recentRaidsShown})
 	if err != nil {
 		return PlayerDetail{}, err
 	}
@@ -269,44 +284,44 @@ type Dashboard struct {
 	Boss    raids.BossData
 }
 
-// AdminDashboard counts players and raids and says who is inside now.
-func (a *App) AdminDashboard(ctx context.Context, p Player) (Dashboard, error) {
+// Dashboard counts players and raids and says who is inside now.
+func (a *Admin) Dashboard(ctx context.Context, p Player) (Dashboard, error) {
 	if err := requireAdmin(p); err != nil {
 		return Dashboard{}, err
 	}
-	d := Dashboard{Now: a.Clock.Now(), Boss: a.BossData()}
+	d := Dashboard{Now: a.clock.Now(), Boss: a.raids.BossData()}
 	var err error
-	if d.Players, err = a.Admin.CountPlayers(ctx); err != nil {
+	if d.Players, err = a.store.CountPlayers(ctx); err != nil {
 		return Dashboard{}, err
 	}
-	if d.Raids, err = a.Admin.CountRaids(ctx, ports.RaidFilter{}); err != nil {
+	if d.Raids, err = a.store.CountRaids(ctx, ports.RaidFilter{}); err != nil {
 		return Dashboard{}, err
 	}
-	if d.LastDay, err = a.Admin.CountRaids(ctx, ports.RaidFilter{From: d.Now.Add(-24 * time.Hour)}); err != nil {
+	if d.LastDay, err = a.store.CountRaids(ctx, ports.RaidFilter{From: d.Now.Add(-24 * time.Hour)}); err != nil {
 		return Dashboard{}, err
 	}
-	if d.Status, err = a.Status(ctx); err != nil {
+	if d.Status, err = a.raids.Status(ctx); err != nil {
 		return Dashboard{}, err
 	}
 	return d, nil
 }
 
-// AdminBossData returns the boss raid data in force.
-func (a *App) AdminBossData(p Player) (raids.BossData, error) {
+// BossData returns the boss raid data in force.
+func (a *Admin) BossData(p Player) (raids.BossData, error) {
 	if err := requireAdmin(p); err != nil {
 		return raids.BossData{}, err
 	}
-	return a.BossData(), nil
+	return a.raids.BossData(), nil
 }
 
-// AdminReloadBossData reloads the boss raid data from its source for every instance. On
+// ReloadBossData reloads the boss raid data from its source for every instance. On
 // failure the error says why and the data in force, returned with it, stays.
-func (a *App) AdminReloadBossData(ctx context.Context, p Player) (raids.BossData, error) {
+func (a *Admin) ReloadBossData(ctx context.Context, p Player) (raids.BossData, error) {
 	if err := requireAdmin(p); err != nil {
 		return raids.BossData{}, err
 	}
-	a.Logger.InfoContext(ctx, "admin reloads the boss data", "admin", p.ID)
-	return a.ReloadBossData(ctx)
+	a.log.InfoContext(ctx, "admin reloads the boss data", "admin", p.ID)
+	return a.raids.ReloadBossData(ctx)
 }
 
 // RankingRebuild is what a rebuild of the leaderboard did.
@@ -315,14 +330,14 @@ type RankingRebuild struct {
 	Took    time.Duration
 }
 
-// AdminRebuildRanking rebuilds the ranking from the source of truth.
-func (a *App) AdminRebuildRanking(ctx context.Context, p Player) (RankingRebuild, error) {
+// RebuildRanking rebuilds the ranking from the source of truth.
+func (a *Admin) RebuildRanking(ctx context.Context, p Player) (RankingRebuild, error) {
 	if err := requireAdmin(p); err != nil {
 		return RankingRebuild{}, err
 	}
-	a.Logger.InfoContext(ctx, "admin rebuilds the ranking", "admin", p.ID)
+	a.log.InfoContext(ctx, "admin rebuilds the ranking", "admin", p.ID)
 	start := time.Now()
-	n, err := a.RebuildRanking(ctx)
+	n, err := a.ranking.Rebuild(ctx)
 	if err != nil {
 		return RankingRebuild{}, err
 	}
@@ -338,26 +353,26 @@ type RankingCheck struct {
 	Agree          bool
 }
 
-// AdminRankingCheck reads the top 10 from both sources.
-func (a *App) AdminRankingCheck(ctx context.Context, p Player) (RankingCheck, error) {
+// RankingCheck reads the top 10 from both sources.
+func (a *Admin) RankingCheck(ctx context.Context, p Player) (RankingCheck, error) {
 	if err := requireAdmin(p); err != nil {
 		return RankingCheck{}, err
 	}
 	var c RankingCheck
-	db, err := a.Totals.Top(ctx, raids.TopSize)
+	db, err := a.totals.Top(ctx, raids.TopSize)
 	if err != nil {
 		return RankingCheck{}, err
 	}
-	if err := a.fillNicknames(ctx, db, nil); err != nil {
+	if err := fillNicknames(ctx, a.users, db, nil); err != nil {
 		return RankingCheck{}, err
 	}
 	c.Database = db
-	lb, err := a.Leaderboard.Top(ctx, raids.TopSize)
+	lb, err := a.leaderboard.Top(ctx, raids.TopSize)
 	if err != nil {
 		c.LeaderboardErr = err
 		return c, nil
 	}
-	if err := a.fillNicknames(ctx, lb, nil); err != nil {
+	if err := fillNicknames(ctx, a.users, lb, nil); err != nil {
 		return RankingCheck{}, err
 	}
 	c.Leaderboard = lb
@@ -375,7 +390,7 @@ type RaidExport struct {
 // ExportRaids checks the query and returns every raid matching f, in order (zero: newest
 // first). Ranging over the raids reads them a batch at a time, so memory stays flat whatever
 // their number. ErrForbidden for non-admins; a bad filter is a *ValidationError.
-func (a *App) ExportRaids(ctx context.Context, p Player, f ports.RaidFilter, order ports.RaidOrder) (RaidExport, error) {
+func (a *Admin) ExportRaids(ctx context.Context, p Player, f ports.RaidFilter, order ports.RaidOrder) (RaidExport, error) {
 	if err := requireAdmin(p); err != nil {
 		return RaidExport{}, err
 	}
@@ -388,7 +403,7 @@ func (a *App) ExportRaids(ctx context.Context, p Player, f ports.RaidFilter, ord
 	all := func(yield func(raids.Raid, error) bool) {
 		var after *ports.RaidKey
 		for {
-			batch, err := a.Admin.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: order, After: after, Limit: exportBatch})
+			batch, err := a.store.ListRaids(ctx, ports.RaidQuery{Filter: f, Order: order, After: after, Limit: exportBatch})
 			if err != nil {
 				yield(raids.Raid{}, err)
 				return
@@ -405,5 +420,5 @@ func (a *App) ExportRaids(ctx context.Context, p Player, f ports.RaidFilter, ord
 			after = &k
 		}
 	}
-	return RaidExport{Now: a.Clock.Now(), Raids: all}, nil
+	return RaidExport{Now: a.clock.Now(), Raids: all}, nil
 }

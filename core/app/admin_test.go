@@ -26,7 +26,6 @@ type adminWorld struct {
 func newAdminWorld(t *testing.T, players int) *adminWorld {
 	t.Helper()
 	w := &adminWorld{world: newWorld(t, nil)}
-	w.app.Admin = w.store
 	ctx := context.Background()
 	w.signUp(t, "boss")
 	if _, err := w.store.SetRole(ctx, "boss@example.com", users.RoleAdmin); err != nil {
@@ -36,7 +35,7 @@ func newAdminWorld(t *testing.T, players int) *adminWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.admin, err = w.app.PlayerByID(ctx, u.ID, u.TokenVersion); err != nil || !w.admin.IsAdmin() {
+	if w.admin, err = w.app.Accounts.PlayerByID(ctx, u.ID, u.TokenVersion); err != nil || !w.admin.IsAdmin() {
 		t.Fatalf("admin = %+v, %v", w.admin, err)
 	}
 	for i := range players {
@@ -53,13 +52,13 @@ func (w *adminWorld) play(t *testing.T, n int) {
 	ctx := context.Background()
 	for i := range n {
 		p := w.players[i%len(w.players)]
-		r, err := w.app.EnterRaid(ctx, p, i%3)
+		r, err := w.app.Raids.EnterRaid(ctx, p, i%3)
 		if err != nil {
 			t.Fatalf("raid %d: %v", i, err)
 		}
 		if i%3 == 2 {
 			w.clock.Advance(r.TimeLimit)
-		} else if _, err := w.app.EndRaid(ctx, p, r.ID, nil); err != nil {
+		} else if _, err := w.app.Raids.EndRaid(ctx, p, r.ID, nil); err != nil {
 			t.Fatalf("end raid %d: %v", i, err)
 		}
 		w.clock.Advance(time.Second)
@@ -72,22 +71,22 @@ func TestAdminUseCasesRefuseNonAdmins(t *testing.T) {
 	player := w.players[0]
 	var refused app.RaidExport
 	calls := map[string]func() error{
-		"ListRaids":   func() error { _, err := w.app.ListRaids(ctx, player, app.RaidListQuery{}); return err },
-		"RaidDetail":  func() error { _, err := w.app.RaidDetail(ctx, player, 1); return err },
-		"TopRaiders":  func() error { _, err := w.app.TopRaiders(ctx, player, ports.RaidFilter{}, 0); return err },
-		"ListPlayers": func() error { _, err := w.app.ListPlayers(ctx, player, app.PlayerListQuery{}); return err },
+		"ListRaids":   func() error { _, err := w.app.Admin.ListRaids(ctx, player, app.RaidListQuery{}); return err },
+		"RaidDetail":  func() error { _, err := w.app.Admin.RaidDetail(ctx, player, 1); return err },
+		"TopRaiders":  func() error { _, err := w.app.Admin.TopRaiders(ctx, player, ports.RaidFilter{}, 0); return err },
+		"ListPlayers": func() error { _, err := w.app.Admin.ListPlayers(ctx, player, app.PlayerListQuery{}); return err },
 		"PlayerDetail": func() error {
-			_, err := w.app.PlayerDetail(ctx, player, player.ID)
+			_, err := w.app.Admin.PlayerDetail(ctx, player, player.ID)
 			return err
 		},
-		"AdminDashboard":      func() error { _, err := w.app.AdminDashboard(ctx, player); return err },
-		"AdminBossData":       func() error { _, err := w.app.AdminBossData(player); return err },
-		"AdminReloadBossData": func() error { _, err := w.app.AdminReloadBossData(ctx, player); return err },
-		"AdminRebuildRanking": func() error { _, err := w.app.AdminRebuildRanking(ctx, player); return err },
-		"AdminRankingCheck":   func() error { _, err := w.app.AdminRankingCheck(ctx, player); return err },
+		"AdminDashboard":      func() error { _, err := w.app.Admin.Dashboard(ctx, player); return err },
+		"AdminBossData":       func() error { _, err := w.app.Admin.BossData(player); return err },
+		"AdminReloadBossData": func() error { _, err := w.app.Admin.ReloadBossData(ctx, player); return err },
+		"AdminRebuildRanking": func() error { _, err := w.app.Admin.RebuildRanking(ctx, player); return err },
+		"AdminRankingCheck":   func() error { _, err := w.app.Admin.RankingCheck(ctx, player); return err },
 		"ExportRaids": func() error {
 			var err error
-			refused, err = w.app.ExportRaids(ctx, player, ports.RaidFilter{}, ports.RaidOrder{})
+			refused, err = w.app.Admin.ExportRaids(ctx, player, ports.RaidFilter{}, ports.RaidOrder{})
 			return err
 		},
 	}
@@ -100,11 +99,11 @@ func TestAdminUseCasesRefuseNonAdmins(t *testing.T) {
 		t.Fatal("a refused export yields raids")
 	}
 	// The visitor (no player) is refused too.
-	if _, err := w.app.ListRaids(ctx, app.Player{}, app.RaidListQuery{}); !errors.Is(err, app.ErrForbidden) {
+	if _, err := w.app.Admin.ListRaids(ctx, app.Player{}, app.RaidListQuery{}); !errors.Is(err, app.ErrForbidden) {
 		t.Fatalf("ListRaids for nobody: %v", err)
 	}
 	// The admin gets through.
-	if _, err := w.app.AdminDashboard(ctx, w.admin); err != nil {
+	if _, err := w.app.Admin.Dashboard(ctx, w.admin); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -114,7 +113,7 @@ func TestAdminRaidPagesWalkEveryRaidOnceBothWays(t *testing.T) {
 	w.play(t, 23)
 	ctx := context.Background()
 	for _, order := range ports.RaidOrders() {
-		all, err := w.app.ListRaids(ctx, w.admin, app.RaidListQuery{Order: order, Limit: app.MaxAdminPageSize})
+		all, err := w.app.Admin.ListRaids(ctx, w.admin, app.RaidListQuery{Order: order, Limit: app.MaxAdminPageSize})
 		if err != nil || len(all.Raids) != 23 || all.Next != nil || all.Prev != nil {
 			t.Fatalf("one page of everything by %s: %d raids, next %v, prev %v, %v", order, len(all.Raids), all.Next, all.Prev, err)
 		}
@@ -122,7 +121,7 @@ func TestAdminRaidPagesWalkEveryRaidOnceBothWays(t *testing.T) {
 		var pages []app.RaidList
 		q := app.RaidListQuery{Order: order, Limit: 5}
 		for {
-			page, err := w.app.ListRaids(ctx, w.admin, q)
+			page, err := w.app.Admin.ListRaids(ctx, w.admin, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +144,7 @@ func TestAdminRaidPagesWalkEveryRaidOnceBothWays(t *testing.T) {
 			if page.Prev == nil {
 				t.Fatalf("page %d by %s has no previous page", i+1, order)
 			}
-			prev, err := w.app.ListRaids(ctx, w.admin, app.RaidListQuery{Order: order, Limit: 5, Before: page.Prev})
+			prev, err := w.app.Admin.ListRaids(ctx, w.admin, app.RaidListQuery{Order: order, Limit: 5, Before: page.Prev})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +160,7 @@ func TestAdminRaidFiltersJudgeTheDeadline(t *testing.T) {
 	w := newAdminWorld(t, 3)
 	w.play(t, 9) // raids 3, 6 and 9 (ids) expire; the last is never swept
 	ctx := context.Background()
-	fails, err := w.app.ListRaids(ctx, w.admin, app.RaidListQuery{Filter: ports.RaidFilter{Status: raids.StatusFail}})
+	fails, err := w.app.Admin.ListRaids(ctx, w.admin, app.RaidListQuery{Filter: ports.RaidFilter{Status: raids.StatusFail}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +172,11 @@ func TestAdminRaidFiltersJudgeTheDeadline(t *testing.T) {
 	}
 	two := 2
 	hero1 := ports.RaidFilter{Player: "HERO01", PlayerExact: true, Level: &two}
-	got, err := w.app.ListRaids(ctx, w.admin, app.RaidListQuery{Filter: hero1})
+	got, err := w.app.Admin.ListRaids(ctx, w.admin, app.RaidListQuery{Filter: hero1})
 	if err != nil || len(got.Raids) != 0 {
 		t.Fatalf("hero01 at level 2: %v, %v", raidIDs(got.Raids), err) // hero01 plays level 1 only
 	}
-	top, err := w.app.TopRaiders(ctx, w.admin, ports.RaidFilter{Status: raids.StatusFail}, 0)
+	top, err := w.app.Admin.TopRaiders(ctx, w.admin, ports.RaidFilter{Status: raids.StatusFail}, 0)
 	if err != nil || len(top) != 1 || top[0].Nickname != "hero02" || top[0].Raids.Fail != 3 {
 		t.Fatalf("who failed most: %+v, %v", top, err)
 	}
@@ -196,15 +195,15 @@ func TestAdminQueriesAreValidated(t *testing.T) {
 		"after":  {After: &k, Before: &k},
 		"player": {Filter: ports.RaidFilter{Player: string(make([]byte, 300))}},
 	} {
-		_, err := w.app.ListRaids(ctx, w.admin, q)
+		_, err := w.app.Admin.ListRaids(ctx, w.admin, q)
 		if ve, ok := errors.AsType[*app.ValidationError](err); !ok || ve.Fields[name] == "" {
 			t.Errorf("%s: %v, want a validation error on %s", name, err, name)
 		}
 	}
-	if _, err := w.app.ListPlayers(ctx, w.admin, app.PlayerListQuery{Limit: -1}); !errors.Is(err, app.ErrValidation) {
+	if _, err := w.app.Admin.ListPlayers(ctx, w.admin, app.PlayerListQuery{Limit: -1}); !errors.Is(err, app.ErrValidation) {
 		t.Errorf("players limit -1: %v", err)
 	}
-	if _, err := w.app.ExportRaids(ctx, w.admin, ports.RaidFilter{Level: &neg}, ports.RaidOrder{}); !errors.Is(err, app.ErrValidation) {
+	if _, err := w.app.Admin.ExportRaids(ctx, w.admin, ports.RaidFilter{Level: &neg}, ports.RaidOrder{}); !errors.Is(err, app.ErrValidation) {
 		t.Errorf("export with level -1: %v", err)
 	}
 }
@@ -226,7 +225,7 @@ func TestExportRaidsGivesBackTheListedRaids(t *testing.T) {
 		{ports.RaidFilter{Player: "hero0", Level: &one}, ports.RaidsNewestFirst, 667},
 		{ports.RaidFilter{Player: "nobody"}, ports.RaidsNewestFirst, 0},
 	} {
-		export, err := w.app.ExportRaids(ctx, w.admin, c.filter, c.order)
+		export, err := w.app.Admin.ExportRaids(ctx, w.admin, c.filter, c.order)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +259,7 @@ func listEvery(t *testing.T, w *adminWorld, f ports.RaidFilter, order ports.Raid
 	var all []raids.Raid
 	q := app.RaidListQuery{Filter: f, Order: order, Limit: app.MaxAdminPageSize}
 	for {
-		page, err := w.app.ListRaids(context.Background(), w.admin, q)
+		page, err := w.app.Admin.ListRaids(context.Background(), w.admin, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +275,7 @@ func TestAdminPlayersAndDetail(t *testing.T) {
 	w := newAdminWorld(t, 12)
 	w.play(t, 30)
 	ctx := context.Background()
-	list, err := w.app.ListPlayers(ctx, w.admin, app.PlayerListQuery{Search: " HERO1 ", Order: ports.PlayersBestTotalFirst})
+	list, err := w.app.Admin.ListPlayers(ctx, w.admin, app.PlayerListQuery{Search: " HERO1 ", Order: ports.PlayersBestTotalFirst})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +293,7 @@ func TestAdminPlayersAndDetail(t *testing.T) {
 	var seen []int64
 	q := app.PlayerListQuery{Limit: 5}
 	for range 4 {
-		page, err := w.app.ListPlayers(ctx, w.admin, q)
+		page, err := w.app.Admin.ListPlayers(ctx, w.admin, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +310,7 @@ func TestAdminPlayersAndDetail(t *testing.T) {
 	}
 
 	hero := w.players[2]
-	d, err := w.app.PlayerDetail(ctx, w.admin, hero.ID)
+	d, err := w.app.Admin.PlayerDetail(ctx, w.admin, hero.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,13 +319,13 @@ func TestAdminPlayersAndDetail(t *testing.T) {
 		!slices.Equal(raidIDs(d.Recent), []int64{27, 15, 3}) {
 		t.Fatalf("detail of hero02: %+v, recent %v", d, raidIDs(d.Recent))
 	}
-	if _, err := w.app.PlayerDetail(ctx, w.admin, 9999); !errors.Is(err, users.ErrNotFound) {
+	if _, err := w.app.Admin.PlayerDetail(ctx, w.admin, 9999); !errors.Is(err, users.ErrNotFound) {
 		t.Fatalf("unknown player: %v", err)
 	}
-	if _, err := w.app.RaidDetail(ctx, w.admin, 9999); !errors.Is(err, raids.ErrNotFound) {
+	if _, err := w.app.Admin.RaidDetail(ctx, w.admin, 9999); !errors.Is(err, raids.ErrNotFound) {
 		t.Fatalf("unknown raid: %v", err)
 	}
-	r, err := w.app.RaidDetail(ctx, w.admin, 27)
+	r, err := w.app.Admin.RaidDetail(ctx, w.admin, 27)
 	if err != nil || r.Status != raids.StatusFail || r.Nickname != "hero02" {
 		t.Fatalf("raid 27: %+v, %v", r, err)
 	}
@@ -336,29 +335,29 @@ func TestAdminActionsReportWhatTheyDid(t *testing.T) {
 	w := newAdminWorld(t, 3)
 	w.play(t, 6)
 	ctx := context.Background()
-	rebuilt, err := w.app.AdminRebuildRanking(ctx, w.admin)
+	rebuilt, err := w.app.Admin.RebuildRanking(ctx, w.admin)
 	if err != nil || rebuilt.Players != 2 || rebuilt.Took <= 0 {
 		t.Fatalf("rebuild: %+v, %v (hero00 and hero01 scored; hero02 only failed)", rebuilt, err)
 	}
-	check, err := w.app.AdminRankingCheck(ctx, w.admin)
+	check, err := w.app.Admin.RankingCheck(ctx, w.admin)
 	if err != nil || !check.Agree || len(check.Database) != 2 || check.Database[0].Nickname == "" {
 		t.Fatalf("ranking check: %+v, %v", check, err)
 	}
 
 	w.boss.err = fmt.Errorf("boss data from nowhere: %w", raids.ErrInvalidBossData)
-	kept, err := w.app.AdminReloadBossData(ctx, w.admin)
+	kept, err := w.app.Admin.ReloadBossData(ctx, w.admin)
 	if !errors.Is(err, raids.ErrInvalidBossData) || kept.TimeLimit != raids.DefaultBossData().TimeLimit {
 		t.Fatalf("bad reload: %+v, %v", kept, err)
 	}
 	w.boss.err, w.boss.data = nil, raids.BossData{TimeLimit: time.Minute, Levels: []raids.Level{{Level: 7, Score: 1}}}
-	if d, err := w.app.AdminReloadBossData(ctx, w.admin); err != nil || d.Levels[0].Level != 7 {
+	if d, err := w.app.Admin.ReloadBossData(ctx, w.admin); err != nil || d.Levels[0].Level != 7 {
 		t.Fatalf("good reload: %+v, %v", d, err)
 	}
-	if d, err := w.app.AdminBossData(w.admin); err != nil || d.TimeLimit != time.Minute {
+	if d, err := w.app.Admin.BossData(w.admin); err != nil || d.TimeLimit != time.Minute {
 		t.Fatalf("boss data after reload: %+v, %v", d, err)
 	}
 
-	dash, err := w.app.AdminDashboard(ctx, w.admin)
+	dash, err := w.app.Admin.Dashboard(ctx, w.admin)
 	if err != nil || dash.Players != 4 || dash.Raids.Total() != 6 || dash.LastDay.Total() != 6 || !dash.Status.CanEnter {
 		t.Fatalf("dashboard: %+v, %v", dash, err)
 	}

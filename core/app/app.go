@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bossraid/bossraid/core/raids"
@@ -44,7 +42,7 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Deps are the ports the use cases run on.
+// Deps are the ports New shares out among the use cases; none is kept whole.
 type Deps struct {
 	Clock ports.Clock
 	Users ports.UserStore
@@ -71,15 +69,13 @@ type Deps struct {
 	Logger      *slog.Logger
 }
 
-// App is the set of use cases. Build it with New; it is safe for concurrent use.
+// App is the set of use cases, one struct for each part of the game. Each holds only the
+// ports it needs, privately: a front door reaches the use cases, never a port.
 type App struct {
-	Deps
-	settings Settings
-
-	boss atomic.Pointer[raids.BossData]
-
-	dummyHashOnce sync.Once
-	dummyHash     string
+	Accounts *Accounts
+	Raids    *Raids
+	Ranking  *Ranking
+	Admin    *Admin
 }
 
 // New builds the use cases around deps, starting from boss raid data already loaded and validated.
@@ -99,16 +95,26 @@ func New(deps Deps, settings Settings, boss raids.BossData) (*App, error) {
 	if deps.Records == nil {
 		deps.Records = recordsFromStores{deps.Users, deps.Raids}
 	}
-	a := &App{Deps: deps, settings: settings}
-	a.boss.Store(&boss)
-	return a, nil
+	inForce := &bossData{source: deps.BossSource, events: deps.Events, log: deps.Logger}
+	inForce.current.Store(&boss)
+	ranking := &Ranking{standings: deps.Standings, users: deps.Users}
+	rs := &Raids{
+		clock: deps.Clock, store: deps.Raids, records: deps.Records, charts: deps.Charts, standings: deps.Standings,
+		events: deps.Events, metrics: deps.Metrics, boss: inForce,
+	}
+	return &App{
+		Accounts: &Accounts{
+			clock: deps.Clock, users: deps.Users, lookup: deps.Accounts, sessions: deps.Sessions, tokens: deps.Tokens,
+			hasher: deps.Hasher, images: deps.Images, throttle: deps.Throttle, settings: settings, log: deps.Logger,
+		},
+		Raids:   rs,
+		Ranking: ranking,
+		Admin: &Admin{
+			clock: deps.Clock, store: deps.Admin, users: deps.Users, charts: deps.Charts, raids: rs, ranking: ranking,
+			leaderboard: deps.Leaderboard, totals: deps.Totals, log: deps.Logger,
+		},
+	}, nil
 }
-
-// Settings returns the knobs the app runs with.
-func (a *App) Settings() Settings { return a.settings }
-
-// BossData returns the boss raid data in force.
-func (a *App) BossData() raids.BossData { return *a.boss.Load() }
 
 type noMetrics struct{}
 

@@ -3,37 +3,58 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/ports"
 )
 
-// ReloadBossData reads the boss raid data again from its source and shares it with every
-// instance. Bad data is refused and the data in force stays.
-func (a *App) ReloadBossData(ctx context.Context) (raids.BossData, error) {
-	d, err := a.BossSource.LoadBossData(ctx)
+// bossData is the boss raid data in force, shared by the use cases that read it.
+type bossData struct {
+	current atomic.Pointer[raids.BossData]
+	source  ports.BossDataSource
+	events  ports.EventPublisher
+	log     *slog.Logger
+}
+
+func (b *bossData) load() raids.BossData { return *b.current.Load() }
+
+// reload reads the data again from its source and shares it with every instance. Bad data is
+// refused and the data in force stays.
+func (b *bossData) reload(ctx context.Context) (raids.BossData, error) {
+	d, err := b.source.LoadBossData(ctx)
 	if err != nil {
-		return a.BossData(), fmt.Errorf("reload boss data: %w", err)
+		return b.load(), fmt.Errorf("reload boss data: %w", err)
 	}
-	a.boss.Store(&d)
+	b.current.Store(&d)
 	payload, err := d.MarshalJSON()
 	if err == nil {
-		a.Events.Publish(ctx, ports.Event{Kind: ports.EventBossData, Payload: payload})
+		b.events.Publish(ctx, ports.Event{Kind: ports.EventBossData, Payload: payload})
 	}
-	a.Logger.Info("boss data reloaded", "limit", d.TimeLimit, "levels", len(d.Levels))
+	b.log.Info("boss data reloaded", "limit", d.TimeLimit, "levels", len(d.Levels))
 	return d, nil
+}
+
+// BossData returns the boss raid data in force.
+func (a *Raids) BossData() raids.BossData { return a.boss.load() }
+
+// ReloadBossData reads the boss raid data again from its source and shares it with every
+// instance. Bad data is refused and the data in force stays.
+func (a *Raids) ReloadBossData(ctx context.Context) (raids.BossData, error) {
+	return a.boss.reload(ctx)
 }
 
 // ApplyEvent takes in an event published by any instance: boss data reloaded elsewhere comes
 // into force here. Other events need nothing of the use cases.
-func (a *App) ApplyEvent(e ports.Event) {
+func (a *Raids) ApplyEvent(e ports.Event) {
 	if e.Kind != ports.EventBossData {
 		return
 	}
 	d, err := raids.ParseBossData(e.Payload)
 	if err != nil {
-		a.Logger.Warn("ignoring bad boss data from another instance", "err", err)
+		a.boss.log.Warn("ignoring bad boss data from another instance", "err", err)
 		return
 	}
-	a.boss.Store(&d)
+	a.boss.current.Store(&d)
 }

@@ -32,15 +32,15 @@ type AdminCharts struct {
 	Active []ports.DayCount   // players who entered a raid, each of the last 7 UTC days, today last
 }
 
-// AdminCharts reads the admin overview's charts. ErrForbidden for non-admins.
-func (a *App) AdminCharts(ctx context.Context, p Player) (AdminCharts, error) {
+// Charts reads the admin overview's charts. ErrForbidden for non-admins.
+func (a *Admin) Charts(ctx context.Context, p Player) (AdminCharts, error) {
 	if err := requireAdmin(p); err != nil {
 		return AdminCharts{}, err
 	}
-	now := a.Clock.Now().UTC()
+	now := a.clock.Now().UTC()
 	to := now.Truncate(time.Hour).Add(time.Hour)
 	from := to.Add(-chartHours * time.Hour)
-	rows, err := a.Charts.RaidHours(ctx, from, to)
+	rows, err := a.charts.RaidHours(ctx, from, to)
 	if err != nil {
 		return AdminCharts{}, err
 	}
@@ -48,7 +48,7 @@ func (a *App) AdminCharts(ctx context.Context, p Player) (AdminCharts, error) {
 	for h := range chartHours {
 		c.Hours = append(c.Hours, HourOutcomes{Hour: from.Add(time.Duration(h) * time.Hour)})
 	}
-	for _, l := range a.BossData().Levels {
+	for _, l := range a.raids.BossData().Levels {
 		c.Levels = addLevel(c.Levels, l.Level, ports.RaidCounts{})
 	}
 	for _, r := range rows {
@@ -59,7 +59,7 @@ func (a *App) AdminCharts(ctx context.Context, p Player) (AdminCharts, error) {
 
 	dayTo := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
 	dayFrom := dayTo.Add(-chartDays * 24 * time.Hour)
-	days, err := a.Charts.ActivePlayers(ctx, dayFrom, dayTo)
+	days, err := a.charts.ActivePlayers(ctx, dayFrom, dayTo)
 	if err != nil {
 		return AdminCharts{}, err
 	}
@@ -70,7 +70,7 @@ func (a *App) AdminCharts(ctx context.Context, p Player) (AdminCharts, error) {
 		c.Active[int(d.Day.Sub(dayFrom)/(24*time.Hour))].N = d.N
 	}
 
-	if c.Totals, err = a.Charts.TotalScores(ctx, totalsBuckets); err != nil {
+	if c.Totals, err = a.charts.TotalScores(ctx, totalsBuckets); err != nil {
 		return AdminCharts{}, err
 	}
 	return c, nil
@@ -83,12 +83,12 @@ type PlayerCharts struct {
 }
 
 // PlayerCharts reads the charts of the player's public page.
-func (a *App) PlayerCharts(ctx context.Context, userID int64) (PlayerCharts, error) {
-	points, err := a.Charts.PlayerProgress(ctx, userID, progressPoints)
+func (a *Raids) PlayerCharts(ctx context.Context, userID int64) (PlayerCharts, error) {
+	points, err := a.charts.PlayerProgress(ctx, userID, progressPoints)
 	if err != nil {
 		return PlayerCharts{}, err
 	}
-	levels, err := a.Charts.PlayerLevels(ctx, userID)
+	levels, err := a.charts.PlayerLevels(ctx, userID)
 	if err != nil {
 		return PlayerCharts{}, err
 	}

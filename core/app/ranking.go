@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/bossraid/bossraid/core/raids"
+	"github.com/bossraid/bossraid/ports"
 )
 
 // RankingView is the top 10 and, when the player is in it, the player's own standing.
@@ -15,10 +16,16 @@ type RankingView struct {
 	MyTotal int64
 }
 
-// Ranking answers the top 10 and the player's standing from Standings.
-func (a *App) Ranking(ctx context.Context, p Player) (RankingView, error) {
+// Ranking is the use cases of the ranking: the top 10 and each player's standing.
+type Ranking struct {
+	standings ports.Standings
+	users     ports.UserStore
+}
+
+// Of answers the top 10 and the player's standing.
+func (a *Ranking) Of(ctx context.Context, p Player) (RankingView, error) {
 	var v RankingView
-	top, mine, err := a.Standings.Board(ctx, raids.TopSize, p.ID)
+	top, mine, err := a.standings.Board(ctx, raids.TopSize, p.ID)
 	if err != nil {
 		return RankingView{}, err
 	}
@@ -27,20 +34,20 @@ func (a *App) Ranking(ctx context.Context, p Player) (RankingView, error) {
 	if mine.TotalScore > 0 && mine.InTop() {
 		v.Mine = &mine
 	}
-	if err := a.fillNicknames(ctx, v.Top, v.Mine); err != nil {
+	if err := fillNicknames(ctx, a.users, v.Top, v.Mine); err != nil {
 		return RankingView{}, err
 	}
 	return v, nil
 }
 
-// TopRanking is the top 10 without anyone's own standing, for pages anyone may see.
-func (a *App) TopRanking(ctx context.Context) ([]raids.Standing, error) {
-	v, err := a.Ranking(ctx, Player{})
+// Top is the top 10 without anyone's own standing, for pages anyone may see.
+func (a *Ranking) Top(ctx context.Context) ([]raids.Standing, error) {
+	v, err := a.Of(ctx, Player{})
 	return v.Top, err
 }
 
 // fillNicknames names every standing, and also when it is not nil, with one lookup.
-func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing, also *raids.Standing) error {
+func fillNicknames(ctx context.Context, users ports.UserStore, standings []raids.Standing, also *raids.Standing) error {
 	ids := make([]int64, 0, len(standings)+1)
 	for _, s := range standings {
 		ids = append(ids, s.UserID)
@@ -51,7 +58,7 @@ func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing, als
 	if len(ids) == 0 {
 		return nil
 	}
-	names, err := a.Users.Nicknames(ctx, ids)
+	names, err := users.Nicknames(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -64,8 +71,7 @@ func (a *App) fillNicknames(ctx context.Context, standings []raids.Standing, als
 	return nil
 }
 
-// RebuildRanking reloads the ranking from the source of truth and returns how many players
-// it ranks.
-func (a *App) RebuildRanking(ctx context.Context) (int, error) {
-	return a.Standings.Rebuild(ctx)
+// Rebuild reloads the ranking from the source of truth and returns how many players it ranks.
+func (a *Ranking) Rebuild(ctx context.Context) (int, error) {
+	return a.standings.Rebuild(ctx)
 }

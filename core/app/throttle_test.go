@@ -28,7 +28,7 @@ func TestSimultaneousWrongPasswordsCheckAtMostTheLimit(t *testing.T) {
 			for i := range 40 {
 				wg.Go(func() {
 					start.Wait()
-					_, err := w.app.SignIn(context.Background(), "alice@example.com", "Wrong-pass1!", fmt.Sprintf("192.0.2.%d", 10+i%2))
+					_, err := w.app.Accounts.SignIn(context.Background(), "alice@example.com", "Wrong-pass1!", fmt.Sprintf("192.0.2.%d", 10+i%2))
 					switch {
 					case errors.Is(err, users.ErrInvalidCredentials):
 						wrong.Add(1)
@@ -58,21 +58,21 @@ func TestSignInReservationsAreGivenBack(t *testing.T) {
 	w.signUp(t, "bob")
 	s := app.DefaultSettings()
 	for range s.SignInAddressLimit + 5 { // right passwords never use the address's allowance up
-		if _, err := w.app.SignIn(ctx, "bob@example.com", password, "198.51.100.1"); err != nil {
+		if _, err := w.app.Accounts.SignIn(ctx, "bob@example.com", password, "198.51.100.1"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range s.SignInAddressLimit {
-		if _, err := w.app.SignIn(ctx, fmt.Sprintf("ghost%d@example.com", i), password, "198.51.100.2"); !errors.Is(err, users.ErrInvalidCredentials) {
+		if _, err := w.app.Accounts.SignIn(ctx, fmt.Sprintf("ghost%d@example.com", i), password, "198.51.100.2"); !errors.Is(err, users.ErrInvalidCredentials) {
 			t.Fatalf("guess %d: %v", i, err)
 		}
 	}
 	for range s.SignInAccountLimit + 1 { // refused by the address: nothing counted for bob
-		if _, err := w.app.SignIn(ctx, "bob@example.com", "Wrong-pass1!", "198.51.100.2"); !errors.Is(err, app.ErrRateLimited) {
+		if _, err := w.app.Accounts.SignIn(ctx, "bob@example.com", "Wrong-pass1!", "198.51.100.2"); !errors.Is(err, app.ErrRateLimited) {
 			t.Fatalf("from a spent address: %v", err)
 		}
 	}
-	if _, err := w.app.SignIn(ctx, "bob@example.com", password, "198.51.100.3"); err != nil {
+	if _, err := w.app.Accounts.SignIn(ctx, "bob@example.com", password, "198.51.100.3"); err != nil {
 		t.Fatalf("bob from another address: %v", err)
 	}
 }
@@ -87,13 +87,13 @@ func TestSignUpIsThrottledPerClientAddress(t *testing.T) {
 				return app.SignUpInput{SignUpForm: users.SignUpForm{Email: nick + "@example.com", Nickname: nick, Password: password}}
 			}
 			for i := range s.SignUpAddressLimit {
-				if _, err := w.app.SignUp(ctx, form(fmt.Sprintf("p%d", i)), "203.0.113.5"); err != nil {
+				if _, err := w.app.Accounts.SignUp(ctx, form(fmt.Sprintf("p%d", i)), "203.0.113.5"); err != nil {
 					t.Fatalf("sign-up %d: %v", i, err)
 				}
 			}
 			// A duplicate counts too: it is an answer about who is registered.
 			hashes := w.hasher.hashes.Load()
-			_, err := w.app.SignUp(ctx, form("late"), "203.0.113.5")
+			_, err := w.app.Accounts.SignUp(ctx, form("late"), "203.0.113.5")
 			rl, ok := errors.AsType[*app.RateLimitedError](err)
 			if !ok || rl.RetryAfter <= 0 || rl.RetryAfter > s.SignUpWindow {
 				t.Fatalf("sign-up past the limit: %v, want rate limited within %v", err, s.SignUpWindow)
@@ -105,14 +105,14 @@ func TestSignUpIsThrottledPerClientAddress(t *testing.T) {
 				t.Fatalf("a refused sign-up hashed its password (%d hashes)", got-hashes)
 			}
 			// Invalid forms are answered without counting, so a typo does not use the allowance up.
-			if _, err := w.app.SignUp(ctx, form("x"), "203.0.113.6"); !errors.Is(err, app.ErrValidation) {
+			if _, err := w.app.Accounts.SignUp(ctx, form("x"), "203.0.113.6"); !errors.Is(err, app.ErrValidation) {
 				t.Fatalf("invalid nickname: %v", err)
 			}
-			if _, err := w.app.SignUp(ctx, form("late"), "203.0.113.6"); err != nil {
+			if _, err := w.app.Accounts.SignUp(ctx, form("late"), "203.0.113.6"); err != nil {
 				t.Fatalf("another address: %v", err)
 			}
 			w.clock.Advance(s.SignUpWindow + time.Second)
-			if _, err := w.app.SignUp(ctx, form("later"), "203.0.113.5"); err != nil {
+			if _, err := w.app.Accounts.SignUp(ctx, form("later"), "203.0.113.5"); err != nil {
 				t.Fatalf("after the window: %v", err)
 			}
 		})
@@ -127,7 +127,7 @@ func TestSimultaneousSignUpsFromOneAddressStopAtTheLimit(t *testing.T) {
 	for i := range 2 * limit {
 		wg.Go(func() {
 			nick := fmt.Sprintf("rush%d", i)
-			_, err := w.app.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{
+			_, err := w.app.Accounts.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{
 				Email: nick + "@example.com", Nickname: nick, Password: password,
 			}}, "203.0.113.9")
 			switch {
@@ -159,7 +159,7 @@ func TestDuplicateSignUpDoesNotHash(t *testing.T) {
 		{users.SignUpForm{Email: "CAROL@example.com", Nickname: "other", Password: password}, users.ErrEmailTaken},
 		{users.SignUpForm{Email: "new@example.com", Nickname: "Carol", Password: password}, users.ErrNicknameTaken},
 	} {
-		if _, err := w.app.SignUp(ctx, app.SignUpInput{SignUpForm: f.form}, "192.0.2.77"); !errors.Is(err, f.want) {
+		if _, err := w.app.Accounts.SignUp(ctx, app.SignUpInput{SignUpForm: f.form}, "192.0.2.77"); !errors.Is(err, f.want) {
 			t.Fatalf("SignUp(%s, %s) = %v, want %v", f.form.Email, f.form.Nickname, err, f.want)
 		}
 	}

@@ -49,15 +49,15 @@ func newBenchWorld(b *testing.B) *benchWorld {
 	if _, err := loadgen.Seed(ctx, st.DB, loadgen.SeedOptions{Players: benchPlayers, Raids: benchRaids, RandSeed: 3}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.App.RebuildRanking(ctx); err != nil {
+	if _, err := st.App.Ranking.Rebuild(ctx); err != nil {
 		b.Fatal(err)
 	}
 	cr := loadgen.SeedCredentials(benchPlayers / 2)
-	pair, err := st.App.SignIn(ctx, cr.Email, cr.Password, "127.0.0.1")
+	pair, err := st.App.Accounts.SignIn(ctx, cr.Email, cr.Password, "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := st.App.Authenticate(ctx, pair.Access)
+	p, err := st.App.Accounts.Authenticate(ctx, pair.Access)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := v.app.Authenticate(ctx, w.access); err != nil {
+					if _, err := v.app.Accounts.Authenticate(ctx, w.access); err != nil {
 						b.Error(err)
 						return
 					}
@@ -130,7 +130,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 func BenchmarkStatus(b *testing.B) {
 	w := newBenchWorld(b)
 	ctx := context.Background()
-	if _, err := w.st.App.EnterRaid(ctx, w.player, 1); err != nil { // someone inside: the status names them
+	if _, err := w.st.App.Raids.EnterRaid(ctx, w.player, 1); err != nil { // someone inside: the status names them
 		b.Fatal(err)
 	}
 	for _, v := range []struct {
@@ -141,7 +141,7 @@ func BenchmarkStatus(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if st, err := v.app.Status(ctx); err != nil || st.CanEnter {
+					if st, err := v.app.Raids.Status(ctx); err != nil || st.CanEnter {
 						b.Errorf("status %+v %v", st, err)
 						return
 					}
@@ -158,7 +158,7 @@ func BenchmarkRanking(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if v, err := w.st.App.Ranking(ctx, w.player); err != nil || len(v.Top) != 10 {
+				if v, err := w.st.App.Ranking.Of(ctx, w.player); err != nil || len(v.Top) != 10 {
 					b.Errorf("ranking %+v %v", v, err)
 					return
 				}
@@ -190,11 +190,11 @@ func BenchmarkEnterEnd(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := w.st.App.EnterRaid(ctx, w.player, 1)
+		r, err := w.st.App.Raids.EnterRaid(ctx, w.player, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := w.st.App.EndRaid(ctx, w.player, r.ID, nil); err != nil {
+		if _, err := w.st.App.Raids.EndRaid(ctx, w.player, r.ID, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -277,14 +277,14 @@ func BenchmarkRankingRedisTrips(b *testing.B) {
 func BenchmarkEnterBusy(b *testing.B) {
 	w := newBenchWorld(b)
 	ctx := context.Background()
-	if _, err := w.st.App.EnterRaid(ctx, w.player, 1); err != nil {
+	if _, err := w.st.App.Raids.EnterRaid(ctx, w.player, 1); err != nil {
 		b.Fatal(err)
 	}
-	other, err := w.st.App.SignIn(ctx, loadgen.SeedCredentials(1).Email, loadgen.SeedPassword, "127.0.0.1")
+	other, err := w.st.App.Accounts.SignIn(ctx, loadgen.SeedCredentials(1).Email, loadgen.SeedPassword, "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := w.st.App.Authenticate(ctx, other.Access)
+	p, err := w.st.App.Accounts.Authenticate(ctx, other.Access)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func BenchmarkEnterBusy(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := w.st.App.EnterRaid(ctx, p, 0); !errors.Is(err, raids.ErrBusy) {
+			if _, err := w.st.App.Raids.EnterRaid(ctx, p, 0); !errors.Is(err, raids.ErrBusy) {
 				b.Errorf("enter while someone is inside: %v", err)
 				return
 			}

@@ -32,16 +32,16 @@ func twoInstances(t *testing.T) (a, b *testenv.Stack) {
 func signUp(t *testing.T, st *testenv.Stack, nickname string) (app.Player, app.TokenPair) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
+	if _, err := st.App.Accounts.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email: nickname + "@example.com", Nickname: nickname, Password: "Passw0rd!",
 	}}, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
-	pair, err := st.App.SignIn(ctx, nickname+"@example.com", "Passw0rd!", "192.0.2.1")
+	pair, err := st.App.Accounts.SignIn(ctx, nickname+"@example.com", "Passw0rd!", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := st.App.Authenticate(ctx, pair.Access)
+	p, err := st.App.Accounts.Authenticate(ctx, pair.Access)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,22 +66,22 @@ func TestSignOutOnOneInstanceKillsTokensOnTheOther(t *testing.T) {
 	alice, pair := signUp(t, a, "alice")
 	// Warm both caches with the token's player.
 	for range 3 {
-		if _, err := b.App.Authenticate(ctx, pair.Access); err != nil {
+		if _, err := b.App.Accounts.Authenticate(ctx, pair.Access); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.App.Authenticate(ctx, pair.Access); err != nil {
+		if _, err := a.App.Accounts.Authenticate(ctx, pair.Access); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.App.SignOut(ctx, alice, pair.Refresh); err != nil {
+	if err := a.App.Accounts.SignOut(ctx, alice, pair.Refresh); err != nil {
 		t.Fatal(err)
 	}
 	// The instance that signed out refuses at once.
-	if _, err := a.App.Authenticate(ctx, pair.Access); !errors.Is(err, app.ErrUnauthenticated) {
+	if _, err := a.App.Accounts.Authenticate(ctx, pair.Access); !errors.Is(err, app.ErrUnauthenticated) {
 		t.Fatalf("same instance after sign-out: %v", err)
 	}
 	eventually(t, "the other instance still accepts a signed-out token", func() bool {
-		_, err := b.App.Authenticate(ctx, pair.Access)
+		_, err := b.App.Accounts.Authenticate(ctx, pair.Access)
 		return errors.Is(err, app.ErrUnauthenticated)
 	})
 }
@@ -91,24 +91,24 @@ func TestRaidStatusIsSharedAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	alice, _ := signUp(t, a, "alice")
 	for range 3 { // cache "free" on b
-		st, err := b.App.Status(ctx)
+		st, err := b.App.Raids.Status(ctx)
 		if err != nil || !st.CanEnter {
 			t.Fatalf("status = %+v, %v", st, err)
 		}
 	}
-	r, err := a.App.EnterRaid(ctx, alice, 1)
+	r, err := a.App.Raids.EnterRaid(ctx, alice, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the other instance still says the raid is free", func() bool {
-		st, err := b.App.Status(ctx)
+		st, err := b.App.Raids.Status(ctx)
 		return err == nil && !st.CanEnter && st.Current.ID == r.ID
 	})
-	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+	if _, err := a.App.Raids.EndRaid(ctx, alice, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the other instance still shows the ended raid", func() bool {
-		st, err := b.App.Status(ctx)
+		st, err := b.App.Raids.Status(ctx)
 		return err == nil && st.CanEnter
 	})
 }
@@ -117,14 +117,14 @@ func TestAdminGrantReachesEveryInstance(t *testing.T) {
 	a, b := twoInstances(t)
 	ctx := context.Background()
 	_, pair := signUp(t, a, "alice")
-	if p, err := b.App.Authenticate(ctx, pair.Access); err != nil || p.IsAdmin() {
+	if p, err := b.App.Accounts.Authenticate(ctx, pair.Access); err != nil || p.IsAdmin() {
 		t.Fatalf("before the grant: %+v, %v", p, err)
 	}
 	if _, err := a.DB.Exec(`UPDATE users SET role = 'admin' WHERE email = 'alice@example.com'`); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the grant is not seen", func() bool {
-		p, err := b.App.Authenticate(ctx, pair.Access)
+		p, err := b.App.Accounts.Authenticate(ctx, pair.Access)
 		return err == nil && p.IsAdmin()
 	})
 }
@@ -135,23 +135,23 @@ func TestRankingFollowsTotalsAcrossInstances(t *testing.T) {
 	alice, _ := signUp(t, a, "alice")
 	bob, _ := signUp(t, b, "bob")
 	for range 3 { // cache the ranking on b, as bob sees it
-		v, err := b.App.Ranking(ctx, bob)
+		v, err := b.App.Ranking.Of(ctx, bob)
 		if err != nil || len(v.Top) != 0 {
 			t.Fatalf("ranking = %+v, %v", v, err)
 		}
 	}
-	r, err := a.App.EnterRaid(ctx, alice, 2)
+	r, err := a.App.Raids.EnterRaid(ctx, alice, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+	if _, err := a.App.Raids.EndRaid(ctx, alice, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the other instance still shows the old ranking", func() bool {
-		v, err := b.App.Ranking(ctx, bob)
+		v, err := b.App.Ranking.Of(ctx, bob)
 		return err == nil && len(v.Top) == 1 && v.Top[0].UserID == alice.ID && v.Top[0].TotalScore == 85
 	})
-	v, err := a.App.Ranking(ctx, alice)
+	v, err := a.App.Ranking.Of(ctx, alice)
 	if err != nil || v.Mine == nil || v.Mine.TotalScore != 85 || v.Mine.Ranking != 0 {
 		t.Fatalf("the instance that scored shows %+v, %v", v, err)
 	}
@@ -162,19 +162,19 @@ func TestACachedBusyRaidNeverOutlivesItsEnd(t *testing.T) {
 	ctx := context.Background()
 	alice, _ := signUp(t, a, "alice")
 	bob, _ := signUp(t, b, "bob")
-	r, err := a.App.EnterRaid(ctx, alice, 0)
+	r, err := a.App.Raids.EnterRaid(ctx, alice, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "bob is let in while alice is inside", func() bool {
-		_, err := b.App.EnterRaid(ctx, bob, 0)
+		_, err := b.App.Raids.EnterRaid(ctx, bob, 0)
 		return errors.Is(err, raids.ErrBusy)
 	})
-	if _, err := a.App.EndRaid(ctx, alice, r.ID, nil); err != nil {
+	if _, err := a.App.Raids.EndRaid(ctx, alice, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "bob is still refused after alice left", func() bool {
-		_, err := b.App.EnterRaid(ctx, bob, 0)
+		_, err := b.App.Raids.EnterRaid(ctx, bob, 0)
 		return err == nil
 	})
 }
@@ -184,7 +184,7 @@ func TestACachedBusyRaidNeverOutlivesItsEnd(t *testing.T) {
 func TestSimultaneousWrongPasswordsOnTwoInstancesCheckAtMostTheLimit(t *testing.T) {
 	a, b := twoInstances(t)
 	signUp(t, a, "target")
-	limit := a.App.Settings().SignInAccountLimit
+	limit := a.App.Accounts.Settings().SignInAccountLimit
 	body := `{"email":"target@example.com","password":"Wrong-pass1!"}`
 	statuses := make(chan int, 40)
 	var start, wg sync.WaitGroup
@@ -248,7 +248,7 @@ func rankingOracle(t *testing.T, st *testenv.Stack) (top []raids.Standing, mine 
 // agreesWithOracle reports whether p's ranking on st is what SQL rank() says.
 func agreesWithOracle(t *testing.T, st *testenv.Stack, p app.Player) bool {
 	t.Helper()
-	v, err := st.App.Ranking(context.Background(), p)
+	v, err := st.App.Ranking.Of(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +279,11 @@ func TestTwoInstancesRankAsSQLDoes(t *testing.T) {
 			here, there = b, a
 		}
 		p := players[(step*5)%len(players)]
-		r, err := here.App.EnterRaid(ctx, p, step%3)
+		r, err := here.App.Raids.EnterRaid(ctx, p, step%3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := here.App.EndRaid(ctx, p, r.ID, nil); err != nil {
+		if _, err := here.App.Raids.EndRaid(ctx, p, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, q := range players {

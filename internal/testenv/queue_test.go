@@ -122,12 +122,12 @@ func TestQueueTurnRefusesEveryoneButItsHolderAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	players := crowd(t, a, 1002)
 	inside, holder, others := players[0], players[1], players[2:]
-	r, err := a.App.EnterRaid(ctx, inside, 1)
+	r, err := a.App.Raids.EnterRaid(ctx, inside, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJoin(t, b, holder, 1)
-	if _, err := a.App.EndRaid(ctx, inside, r.ID, nil); err != nil {
+	if _, err := a.App.Raids.EndRaid(ctx, inside, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	line := requireLineOf(t, b, holder)
@@ -138,7 +138,7 @@ func TestQueueTurnRefusesEveryoneButItsHolderAcrossInstances(t *testing.T) {
 	var reserved, entered atomic.Int32
 	var wrong sync.Map
 	rush(others, a, b, func(i int, st *testenv.Stack, p app.Player) {
-		_, err := st.App.EnterRaid(ctx, p, 0)
+		_, err := st.App.Raids.EnterRaid(ctx, p, 0)
 		var res *raids.ReservedError
 		switch {
 		case err == nil:
@@ -160,7 +160,7 @@ func TestQueueTurnRefusesEveryoneButItsHolderAcrossInstances(t *testing.T) {
 		t.Fatalf("%d raids in progress during the turn", n)
 	}
 	// The holder still enters, through either instance.
-	got, err := a.App.EnterRaid(ctx, holder, 2)
+	got, err := a.App.Raids.EnterRaid(ctx, holder, 2)
 	if err != nil {
 		t.Fatalf("the holder enters: %v", err)
 	}
@@ -168,7 +168,7 @@ func TestQueueTurnRefusesEveryoneButItsHolderAcrossInstances(t *testing.T) {
 		t.Fatalf("entered %+v, %d in progress", got, inProgress(t, a))
 	}
 	requireLineOf(t, a)
-	if _, err := b.App.EnterRaid(ctx, others[0], 0); !errors.Is(err, raids.ErrBusy) {
+	if _, err := b.App.Raids.EnterRaid(ctx, others[0], 0); !errors.Is(err, raids.ErrBusy) {
 		t.Fatalf("with the holder inside: %v, want raid_busy", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestQueueOrderIsCommitOrderAcrossInstances(t *testing.T) {
 	// leaves the shared server's connection slots to the other test packages.
 	a.DB.SetMaxOpenConns(20)
 	t.Cleanup(func() { a.DB.SetMaxOpenConns(0) })
-	if _, err := a.App.EnterRaid(ctx, inside, 1); err != nil {
+	if _, err := a.App.Raids.EnterRaid(ctx, inside, 1); err != nil {
 		t.Fatal(err)
 	}
 	places := make([]int, len(waiting))
@@ -231,13 +231,13 @@ func TestLapsedTurnPassesOnAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	players := crowd(t, a, 4)
 	inside, first, second, stranger := players[0], players[1], players[2], players[3]
-	r, err := a.App.EnterRaid(ctx, inside, 1)
+	r, err := a.App.Raids.EnterRaid(ctx, inside, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJoin(t, a, first, 1)
 	mustJoin(t, b, second, 2)
-	if _, err := b.App.EndRaid(ctx, inside, r.ID, nil); err != nil {
+	if _, err := b.App.Raids.EndRaid(ctx, inside, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	l := requireLineOf(t, a, first, second)
@@ -253,13 +253,13 @@ func TestLapsedTurnPassesOnAcrossInstances(t *testing.T) {
 			t.Fatalf("after the first turn lapsed: %+v, want %s's from %v", l.Reservation, second.Nickname, firstUntil)
 		}
 	}
-	if _, err := b.App.EnterRaid(ctx, first, 0); !errors.Is(err, raids.ErrReserved) {
+	if _, err := b.App.Raids.EnterRaid(ctx, first, 0); !errors.Is(err, raids.ErrReserved) {
 		t.Fatalf("the lapsed player enters: %v, want raid_reserved", err)
 	}
-	if _, err := a.App.EnterRaid(ctx, stranger, 0); !errors.Is(err, raids.ErrReserved) {
+	if _, err := a.App.Raids.EnterRaid(ctx, stranger, 0); !errors.Is(err, raids.ErrReserved) {
 		t.Fatalf("a stranger enters: %v, want raid_reserved", err)
 	}
-	got, err := b.App.EnterRaid(ctx, second, 0)
+	got, err := b.App.Raids.EnterRaid(ctx, second, 0)
 	if err != nil || got.UserID != second.ID {
 		t.Fatalf("the next in line enters: %+v, %v", got, err)
 	}
@@ -274,12 +274,12 @@ func TestLastLapsedTurnOpensTheRaidToAll(t *testing.T) {
 	ctx := context.Background()
 	players := crowd(t, a, 3)
 	inside, waiting, stranger := players[0], players[1], players[2]
-	r, err := a.App.EnterRaid(ctx, inside, 1)
+	r, err := a.App.Raids.EnterRaid(ctx, inside, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJoin(t, b, waiting, 1)
-	if _, err := a.App.EndRaid(ctx, inside, r.ID, nil); err != nil {
+	if _, err := a.App.Raids.EndRaid(ctx, inside, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	l := requireLineOf(t, b, waiting)
@@ -288,7 +288,7 @@ func TestLastLapsedTurnOpensTheRaidToAll(t *testing.T) {
 	if _, err := a.Queue.Join(ctx, waiting); !errors.Is(err, raids.ErrRaidFree) {
 		t.Fatalf("joining a free raid nobody waits for: %v, want raid_free", err)
 	}
-	if got, err := b.App.EnterRaid(ctx, stranger, 0); err != nil || got.UserID != stranger.ID {
+	if got, err := b.App.Raids.EnterRaid(ctx, stranger, 0); err != nil || got.UserID != stranger.ID {
 		t.Fatalf("with the line empty anyone enters: %+v, %v", got, err)
 	}
 }
@@ -298,7 +298,7 @@ func TestLeavingAndJoiningAgainGoesToTheBackAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	players := crowd(t, a, 4)
 	inside, p1, p2, p3 := players[0], players[1], players[2], players[3]
-	r, err := a.App.EnterRaid(ctx, inside, 1)
+	r, err := a.App.Raids.EnterRaid(ctx, inside, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestLeavingAndJoiningAgainGoesToTheBackAcrossInstances(t *testing.T) {
 	mustJoin(t, b, p1, 3)
 	requireLineOf(t, a, p2, p3, p1)
 	// The holder leaving passes the turn on at once, for a whole turn.
-	if _, err := b.App.EndRaid(ctx, inside, r.ID, nil); err != nil {
+	if _, err := b.App.Raids.EndRaid(ctx, inside, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := requireLineOf(t, b, p2, p3, p1)
@@ -336,11 +336,11 @@ func TestSigningOutLeavesTheQueue(t *testing.T) {
 	ctx := context.Background()
 	inside, _ := signUp(t, a, "inside")
 	waiting, pair := signUp(t, b, "waiting")
-	if _, err := a.App.EnterRaid(ctx, inside, 1); err != nil {
+	if _, err := a.App.Raids.EnterRaid(ctx, inside, 1); err != nil {
 		t.Fatal(err)
 	}
 	mustJoin(t, a, waiting, 1)
-	if err := b.App.SignOut(ctx, waiting, pair.Refresh); err != nil {
+	if err := b.App.Accounts.SignOut(ctx, waiting, pair.Refresh); err != nil {
 		t.Fatal(err)
 	}
 	requireLineOf(t, a)

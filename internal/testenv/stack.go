@@ -61,6 +61,8 @@ type StackOptions struct {
 	RedisDB int
 	// BossData replaces the built-in boss raid data (e.g. a 2-second limit).
 	BossData *raids.BossData
+	// BossSource is where an admin's reload reads the boss data; nil: the built-in data.
+	BossSource ports.BossDataSource
 	// Settings replace app.DefaultSettings; without them the sign-up limit is lifted.
 	Settings *app.Settings
 	// QueueTurn replaces the settings' turn of the raid queue (a short one for tests).
@@ -160,7 +162,7 @@ func newStack(pkg *Database, rdb *goredis.Client, opts StackOptions) (*Stack, er
 		return nil, err
 	}
 	g, err := wiring.Build(wiring.Inputs{
-		Settings: settings, Boss: boss, Hasher: hasher, Secret: []byte(TokenSecret),
+		Settings: settings, Boss: boss, BossSource: opts.BossSource, Hasher: hasher, Secret: []byte(TokenSecret),
 		Clock: clock.System{}, Metrics: opts.Metrics, Logger: log,
 		DB: db, Redis: rdb, DatabaseURL: pkg.URL,
 	})

@@ -161,10 +161,10 @@ func Build(in Inputs) (*Graph, error) {
 	g.run = func(ctx context.Context, sweepEvery time.Duration) {
 		var wg sync.WaitGroup
 		// Boss data reloaded on another instance comes into force here before the lobby re-reads.
-		wg.Go(func() { g.Events.Run(ctx, a.ApplyEvent) })
+		wg.Go(func() { g.Events.Run(ctx, a.Raids.ApplyEvent) })
 		wg.Go(func() { g.ranking.Run(ctx) })
 		if sweepEvery > 0 {
-			wg.Go(func() { sweep(ctx, a, sweepEvery, in.Logger) })
+			wg.Go(func() { sweep(ctx, a.Raids, sweepEvery, in.Logger) })
 		}
 		if changes != nil {
 			wg.Go(func() { g.cache.Follow(ctx, changes) })
@@ -176,7 +176,7 @@ func Build(in Inputs) (*Graph, error) {
 
 // sweep records expired raids as failed every so often until ctx ends. It only tidies: every
 // read already judges by the deadline.
-func sweep(ctx context.Context, a *app.App, every time.Duration, log *slog.Logger) {
+func sweep(ctx context.Context, a *app.Raids, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bossraid/bossraid/core/raids"
 	"github.com/bossraid/bossraid/core/users"
+	"github.com/bossraid/bossraid/internal/testenv"
 	views "github.com/bossraid/bossraid/views/admin"
 )
 
@@ -24,12 +25,11 @@ type bossSource struct {
 func (b *bossSource) LoadBossData(context.Context) (raids.BossData, error) { return b.data, b.err }
 
 func TestReloadShowsWhyBadDataIsRefusedAndKeepsTheOld(t *testing.T) {
-	s := newSite(t)
+	src := &bossSource{err: fmt.Errorf("boss data from /etc/bossraid.json: %w: levels is empty", raids.ErrInvalidBossData)}
+	s := newSiteWith(t, testenv.StackOptions{BossSource: src})
 	boss := s.signUp("boss")
 	s.setRole(boss, users.RoleAdmin)
 	c := s.signedIn(boss)
-	src := &bossSource{err: fmt.Errorf("boss data from /etc/bossraid.json: %w: levels is empty", raids.ErrInvalidBossData)}
-	s.App.BossSource = src
 
 	p := c.follow(c.post(views.PathBossDataReload, url.Values{}))
 	if flash := p.text(testid("flash")); !strings.Contains(flash, "not reloaded") || !strings.Contains(flash, "levels is empty") {

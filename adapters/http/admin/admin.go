@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -30,6 +31,8 @@ type Config struct {
 	// Sessions are the web pages' sessions: an admin signs in there.
 	Sessions *session.Manager
 	Logger   *slog.Logger
+	// Now is the clock the pages are drawn by (the footer's time); nil: the system clock.
+	Now func() time.Time
 }
 
 // Admin serves the admin pages. Build it with New.
@@ -46,16 +49,16 @@ func New(cfg Config) (*Admin, error) {
 	if cfg.App == nil || cfg.Sessions == nil {
 		return nil, errors.New("admin: App and Sessions are required")
 	}
-	if cfg.App.Admin == nil {
-		return nil, errors.New("admin: the app has no admin store (app.Deps.Admin)")
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	h := &Admin{app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger, cop: http.NewCrossOriginProtection()}
 	// Cache-Control is securityHeaders' no-store, which rendering keeps.
 	h.pages = htmlpage.New(htmlpage.Config{
-		Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.App.Clock.Now,
+		Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
 		Nav: layout.NavAdmin, ErrorText: errorText,
 	})
 	h.cop.SetDenyHandler(http.HandlerFunc(h.pages.CrossOriginDenied))
@@ -136,7 +139,7 @@ func (h *Admin) actionBackTo(back string) func(adminHandler) http.Handler {
 // file in memory): it reads the session without changing it.
 func (h *Admin) stream(next adminHandler) http.Handler {
 	return securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.sessions.PlayerFromRequest(r, h.app)
+		p, err := h.sessions.PlayerFromRequest(r, h.app.Accounts)
 		switch {
 		case errors.Is(err, app.ErrUnauthenticated):
 			htmlpage.RequireSignIn(w, r, "")
@@ -153,7 +156,7 @@ func (h *Admin) stream(next adminHandler) http.Handler {
 // authorize lets admins through: visitors go to sign in, other players get 403.
 func (h *Admin) authorize(next adminHandler, back string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.sessions.Player(r.Context(), h.app)
+		p, err := h.sessions.Player(r.Context(), h.app.Accounts)
 		switch {
 		case errors.Is(err, app.ErrUnauthenticated):
 			htmlpage.RequireSignIn(w, r, back)

@@ -40,23 +40,28 @@ type site struct {
 
 func newSite(t testing.TB) *site {
 	t.Helper()
+	return newSiteWith(t, testenv.StackOptions{})
+}
+
+// newSiteWith is newSite on a stack built with o (its front doors are the site's).
+func newSiteWith(t testing.TB, o testenv.StackOptions) *site {
+	t.Helper()
 	s := &site{t: t}
-	s.Stack = testenv.NewStack(t, testenv.StackOptions{
-		RedisDB: redisDB,
-		FrontDoors: func(st *testenv.Stack) []httpserver.FrontDoor {
-			sessions := session.New(st.DB, time.Hour, false)
-			t.Cleanup(sessions.Close)
-			w, err := web.New(web.Config{App: st.App, Events: st.Events, Sessions: sessions, Stop: st.Stop})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := admin.New(admin.Config{App: st.App, Sessions: sessions})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return []httpserver.FrontDoor{a, w}
-		},
-	})
+	o.RedisDB = redisDB
+	o.FrontDoors = func(st *testenv.Stack) []httpserver.FrontDoor {
+		sessions := session.New(st.DB, time.Hour, false)
+		t.Cleanup(sessions.Close)
+		w, err := web.New(web.Config{App: st.App, Events: st.Events, Sessions: sessions, Stop: st.Stop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := admin.New(admin.Config{App: st.App, Sessions: sessions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []httpserver.FrontDoor{a, w}
+	}
+	s.Stack = testenv.NewStack(t, o)
 	return s
 }
 

@@ -25,7 +25,7 @@ import (
 )
 
 func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) {
-	d, err := h.app.AdminDashboard(r.Context(), p)
+	d, err := h.app.Admin.Dashboard(r.Context(), p)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -38,7 +38,7 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 		row := raidRow(*cur)
 		v.Inside = &row
 	}
-	charts, err := h.app.AdminCharts(r.Context(), p)
+	charts, err := h.app.Admin.Charts(r.Context(), p)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -123,7 +123,7 @@ func (h *Admin) players(w http.ResponseWriter, r *http.Request, p app.Player) {
 	}
 	status := http.StatusOK
 	if len(v.Errors) == 0 {
-		list, err := h.app.ListPlayers(r.Context(), p, lq)
+		list, err := h.app.Admin.ListPlayers(r.Context(), p, lq)
 		if err != nil && !fieldErrors(err, v.Errors) {
 			h.pages.Fail(w, r, p, err)
 			return
@@ -174,7 +174,7 @@ func (h *Admin) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		h.pages.Fail(w, r, p, users.ErrNotFound)
 		return
 	}
-	d, err := h.app.PlayerDetail(r.Context(), p, id)
+	d, err := h.app.Admin.PlayerDetail(r.Context(), p, id)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -196,7 +196,7 @@ func (h *Admin) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 }
 
 func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
-	d, err := h.app.AdminBossData(p)
+	d, err := h.app.Admin.BossData(p)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -222,7 +222,7 @@ func (h *Admin) bossData(w http.ResponseWriter, r *http.Request, p app.Player) {
 // reloadBossData reloads and says how it went; a refused reload shows why, and the page still
 // shows the data in force.
 func (h *Admin) reloadBossData(w http.ResponseWriter, r *http.Request, p app.Player) {
-	d, err := h.app.AdminReloadBossData(r.Context(), p)
+	d, err := h.app.Admin.ReloadBossData(r.Context(), p)
 	switch {
 	case errors.Is(err, app.ErrForbidden):
 		h.pages.Fail(w, r, p, err)
@@ -237,7 +237,7 @@ func (h *Admin) reloadBossData(w http.ResponseWriter, r *http.Request, p app.Pla
 }
 
 func (h *Admin) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
-	c, err := h.app.AdminRankingCheck(r.Context(), p)
+	c, err := h.app.Admin.RankingCheck(r.Context(), p)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -262,7 +262,7 @@ func standings(top []raids.Standing) []views.Standing {
 }
 
 func (h *Admin) rebuildRanking(w http.ResponseWriter, r *http.Request, p app.Player) {
-	res, err := h.app.AdminRebuildRanking(r.Context(), p)
+	res, err := h.app.Admin.RebuildRanking(r.Context(), p)
 	switch {
 	case errors.Is(err, app.ErrForbidden):
 		h.pages.Fail(w, r, p, err)

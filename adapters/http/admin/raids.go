@@ -53,7 +53,7 @@ func (h *Admin) parseRaidQuery(q url.Values) raidQuery {
 		Player: get("player"), Exact: get("exact") != "" && get("exact") != "0", Status: get("status"),
 		Level: get("level"), From: get("from"), To: get("to"), Sort: get("sort"), Errors: map[string]string{},
 	}}
-	for _, l := range h.app.BossData().Levels {
+	for _, l := range h.app.Raids.BossData().Levels {
 		rq.form.Levels = append(rq.form.Levels, l.Level)
 	}
 	f, errs := &rq.filter, rq.form.Errors
@@ -152,7 +152,7 @@ func (h *Admin) raids(w http.ResponseWriter, r *http.Request, p app.Player) {
 	v := views.Raids{Form: rq.form}
 	status := http.StatusOK
 	if len(rq.form.Errors) == 0 {
-		list, err := h.app.ListRaids(r.Context(), p, app.RaidListQuery{
+		list, err := h.app.Admin.ListRaids(r.Context(), p, app.RaidListQuery{
 			Filter: rq.filter, Order: rq.order, After: rq.after, Before: rq.before, Limit: rq.limit,
 		})
 		if err != nil && !fieldErrors(err, rq.form.Errors) {
@@ -209,7 +209,7 @@ func (h *Admin) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 		h.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
-	raid, err := h.app.RaidDetail(r.Context(), p, id)
+	raid, err := h.app.Admin.RaidDetail(r.Context(), p, id)
 	if err != nil {
 		h.pages.Fail(w, r, p, err)
 		return
@@ -228,7 +228,7 @@ func (h *Admin) topRaiders(w http.ResponseWriter, r *http.Request, p app.Player)
 	v := views.TopRaiders{}
 	status := http.StatusOK
 	if len(rq.form.Errors) == 0 {
-		top, err := h.app.TopRaiders(r.Context(), p, rq.filter, rq.limit)
+		top, err := h.app.Admin.TopRaiders(r.Context(), p, rq.filter, rq.limit)
 		if err != nil && !fieldErrors(err, rq.form.Errors) {
 			h.pages.Fail(w, r, p, err)
 			return
@@ -261,7 +261,7 @@ func (h *Admin) exportCSV(w http.ResponseWriter, r *http.Request, p app.Player) 
 		h.streamFail(w, r, p, &app.ValidationError{Fields: rq.form.Errors})
 		return
 	}
-	export, err := h.app.ExportRaids(r.Context(), p, rq.filter, rq.order)
+	export, err := h.app.Admin.ExportRaids(r.Context(), p, rq.filter, rq.order)
 	if err != nil {
 		h.streamFail(w, r, p, err)
 		return

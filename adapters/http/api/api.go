@@ -119,7 +119,7 @@ func (api *API) authed(h func(http.ResponseWriter, *http.Request, app.Player)) h
 			api.fail(w, r, app.ErrUnauthenticated)
 			return
 		}
-		p, err := api.app.Authenticate(r.Context(), token)
+		p, err := api.app.Accounts.Authenticate(r.Context(), token)
 		if err != nil {
 			api.fail(w, r, err)
 			return

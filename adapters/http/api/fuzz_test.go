@@ -63,17 +63,17 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	}
 	a := g.App
 	ctx := context.Background()
-	if _, err := a.RebuildRanking(ctx); err != nil {
+	if _, err := a.Ranking.Rebuild(ctx); err != nil {
 		f.Fatal(err)
 	}
 	s := &fuzzServer{h: httpserver.New(httpserver.Config{App: a, Queue: g.Queue}), app: a, auths: []string{""}}
 	for _, nick := range []string{"alice", "bob"} {
-		if _, err := a.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
+		if _, err := a.Accounts.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 			Email: nick + "@example.com", Nickname: nick, Password: "Passw0rd!",
 		}}, "192.0.2.1"); err != nil {
 			f.Fatal(err)
 		}
-		pair, err := a.SignIn(ctx, nick+"@example.com", "Passw0rd!", "192.0.2.1")
+		pair, err := a.Accounts.SignIn(ctx, nick+"@example.com", "Passw0rd!", "192.0.2.1")
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func FuzzJSONRoutes(f *testing.F) {
 		if !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			t.Fatalf("%s %s → %d as %q", r.method, target, rec.Code, rec.Header().Get("Content-Type"))
 		}
-		if _, err := s.app.Status(context.Background()); err != nil {
+		if _, err := s.app.Raids.Status(context.Background()); err != nil {
 			t.Fatalf("status after %s %s: %v", r.method, target, err)
 		}
 	})

@@ -36,7 +36,7 @@ func (api *API) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 		api.fail(w, r, app.Invalid("level", "level is required"))
 		return
 	}
-	rd, err := api.app.EnterRaid(r.Context(), p, *req.Level)
+	rd, err := api.app.Raids.EnterRaid(r.Context(), p, *req.Level)
 	if busy, ok := errors.AsType[*raids.BusyError](err); ok {
 		api.failWith(w, r, err, map[string]any{
 			"is_entered": false, "entered_user_id": busy.UserID, "raid_history_id": busy.RaidID,
@@ -90,7 +90,7 @@ func (api *API) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 		api.fail(w, r, api.ownRaidOr(r, p, id, err))
 		return
 	}
-	res, err := api.app.EndRaid(r.Context(), p, id, req.Level)
+	res, err := api.app.Raids.EndRaid(r.Context(), p, id, req.Level)
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -108,7 +108,7 @@ func (api *API) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 // ownRaidOr returns err when raidID is the player's own raid and not_found otherwise: a bad
 // body must not tell whether someone else's raid exists (SPEC.md: 404 comes before 400).
 func (api *API) ownRaidOr(r *http.Request, p app.Player, raidID int64, err error) error {
-	rd, lookErr := api.app.Raid(r.Context(), p, raidID)
+	rd, lookErr := api.app.Raids.Raid(r.Context(), p, raidID)
 	switch {
 	case lookErr != nil:
 		return lookErr
@@ -134,7 +134,7 @@ type statusJSON struct {
 }
 
 func (api *API) status(w http.ResponseWriter, r *http.Request, p app.Player) {
-	st, err := api.app.Status(r.Context())
+	st, err := api.app.Raids.Status(r.Context())
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -175,7 +175,7 @@ type rankingJSON struct {
 }
 
 func (api *API) ranking(w http.ResponseWriter, r *http.Request, p app.Player) {
-	v, err := api.app.Ranking(r.Context(), p)
+	v, err := api.app.Ranking.Of(r.Context(), p)
 	if err != nil {
 		api.fail(w, r, err)
 		return

@@ -46,7 +46,7 @@ func (api *API) signUp(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, err)
 		return
 	}
-	u, err := api.app.SignUp(r.Context(), in, request.ClientAddr(r))
+	u, err := api.app.Accounts.SignUp(r.Context(), in, request.ClientAddr(r))
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -112,7 +112,7 @@ func (api *API) signIn(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, &app.ValidationError{Fields: fields})
 		return
 	}
-	pair, err := api.app.SignIn(r.Context(), req.Email, req.Password, request.ClientAddr(r))
+	pair, err := api.app.Accounts.SignIn(r.Context(), req.Email, req.Password, request.ClientAddr(r))
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -142,7 +142,7 @@ func (api *API) signOut(w http.ResponseWriter, r *http.Request, p app.Player) {
 		api.fail(w, r, err)
 		return
 	}
-	if err := api.app.SignOut(r.Context(), p, req.token()); err != nil {
+	if err := api.app.Accounts.SignOut(r.Context(), p, req.token()); err != nil {
 		api.fail(w, r, err)
 		return
 	}
@@ -159,7 +159,7 @@ func (api *API) refresh(w http.ResponseWriter, r *http.Request) {
 		api.fail(w, r, err)
 		return
 	}
-	access, err := api.app.RefreshAccess(r.Context(), req.Refresh)
+	access, err := api.app.Accounts.RefreshAccess(r.Context(), req.Refresh)
 	if err != nil {
 		api.fail(w, r, err)
 		return
@@ -197,7 +197,7 @@ func (api *API) search(w http.ResponseWriter, r *http.Request, _ app.Player) {
 		api.fail(w, r, &app.ValidationError{Fields: fields})
 		return
 	}
-	h, err := api.app.PlayerHistory(r.Context(), mux.Vars(r)["nickname"], offset, limit)
+	h, err := api.app.Raids.PlayerHistory(r.Context(), mux.Vars(r)["nickname"], offset, limit)
 	if err != nil {
 		api.fail(w, r, err)
 		return

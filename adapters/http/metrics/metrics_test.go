@@ -69,7 +69,7 @@ func TestCountersMoveWhenPlayersPlay(t *testing.T) {
 	}
 
 	before := scrape(t, st.URL)
-	if _, err := st.App.RebuildRanking(ctx); err != nil {
+	if _, err := st.App.Ranking.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fams := scrape(t, st.URL)

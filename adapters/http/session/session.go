@@ -126,7 +126,7 @@ func (m *Manager) PlayerID(ctx context.Context) (id, version int64, ok bool) {
 // Player returns the signed-in player, checked against the database: app.ErrUnauthenticated
 // when nobody is signed in or the sign-in was ended elsewhere (API sign-out, sign out
 // everywhere); a stale sign-in is then forgotten.
-func (m *Manager) Player(ctx context.Context, a *app.App) (app.Player, error) {
+func (m *Manager) Player(ctx context.Context, a *app.Accounts) (app.Player, error) {
 	id, version, ok := m.PlayerID(ctx)
 	if !ok {
 		return app.Player{}, app.ErrUnauthenticated
@@ -142,7 +142,7 @@ func (m *Manager) Player(ctx context.Context, a *app.App) (app.Player, error) {
 
 // PlayerFromRequest reads the session cookie of r without LoadAndSave (for streams, which must
 // not be buffered) and returns the signed-in player. It never changes the session.
-func (m *Manager) PlayerFromRequest(r *http.Request, a *app.App) (app.Player, error) {
+func (m *Manager) PlayerFromRequest(r *http.Request, a *app.Accounts) (app.Player, error) {
 	c, err := r.Cookie(m.Cookie.Name)
 	if err != nil || c.Value == "" {
 		return app.Player{}, app.ErrUnauthenticated

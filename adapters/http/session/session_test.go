@@ -44,7 +44,7 @@ func newFixture(t *testing.T, secure bool) *fixture {
 	st := testenv.NewStack(t, testenv.StackOptions{RedisDB: redisDB})
 	f := &fixture{app: st.App, sessions: session.New(st.DB, time.Hour, secure), seen: make(chan result, 1)}
 	t.Cleanup(f.sessions.Close)
-	u, err := st.App.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{
+	u, err := st.App.Accounts.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{
 		Email: "ses@example.com", Nickname: "ses", Password: "Raid_pass1!",
 	}}, "192.0.2.1")
 	if err != nil {
@@ -64,12 +64,12 @@ func newFixture(t *testing.T, secure bool) *fixture {
 		}
 	})))
 	mux.Handle("GET /me", f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := f.sessions.Player(r.Context(), f.app)
+		p, err := f.sessions.Player(r.Context(), f.app.Accounts)
 		fl, _ := f.sessions.PopFlash(r.Context())
 		f.seen <- result{p, err, fl.Message}
 	})))
 	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
-		p, err := f.sessions.PlayerFromRequest(r, f.app)
+		p, err := f.sessions.PlayerFromRequest(r, f.app.Accounts)
 		f.seen <- result{player: p, err: err}
 	})
 	f.srv = httptest.NewServer(mux)
@@ -160,7 +160,7 @@ func TestSignOutAndSignOutElsewhereEndTheSession(t *testing.T) {
 	// Signing out everywhere (as the API's sign-out does) ends this web session too.
 	ck = f.call(t, http.MethodPost, "/signin", nil)
 	p := app.Player{ID: f.user.ID, Nickname: f.user.Nickname, TokenVersion: f.user.TokenVersion}
-	if err := f.app.SignOutEverywhere(context.Background(), p); err != nil {
+	if err := f.app.Accounts.SignOutEverywhere(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/me", "/stream"} {

@@ -95,7 +95,7 @@ func TestBrowserAccessibilityInBothLanguages(t *testing.T) {
 	s := newSite(t, siteOptions{admin: true})
 	ctx := context.Background()
 	signUp := func(nickname, email string) app.Player {
-		u, err := s.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: email, Nickname: nickname, Password: "Raid_pass1!"}}, "192.0.2.1")
+		u, err := s.App.Accounts.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{Email: email, Nickname: nickname, Password: "Raid_pass1!"}}, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,14 +106,14 @@ func TestBrowserAccessibilityInBothLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	hero := signUp("용사", "hero@example.com")
-	cleared, err := s.App.EnterRaid(ctx, hero, 1)
+	cleared, err := s.App.Raids.EnterRaid(ctx, hero, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.EndRaid(ctx, hero, cleared.ID, nil); err != nil {
+	if _, err := s.App.Raids.EndRaid(ctx, hero, cleared.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	running, err := s.App.EnterRaid(ctx, hero, 2)
+	running, err := s.App.Raids.EnterRaid(ctx, hero, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (web *Web) signUp(w http.ResponseWriter, r *http.Request) {
 	form := partial.SignUpForm{Email: in.Email, Nickname: in.Nickname, Phone: in.Phone}
 	if err == nil {
 		var u users.User
-		u, err = web.app.SignUp(r.Context(), in, request.ClientAddr(r))
+		u, err = web.app.Accounts.SignUp(r.Context(), in, request.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.pages.Fail(w, r, app.Player{}, err)
@@ -111,7 +111,7 @@ func (web *Web) signIn(w http.ResponseWriter, r *http.Request) {
 	status := statusFormErrors
 	if len(form.Errors) == 0 {
 		// The web keeps its own session: no API tokens, so the player's API clients stay signed in.
-		u, err := web.app.CheckCredentials(r.Context(), email, password, request.ClientAddr(r))
+		u, err := web.app.Accounts.CheckCredentials(r.Context(), email, password, request.ClientAddr(r))
 		if err == nil {
 			if err := web.sessions.SignIn(r.Context(), u); err != nil {
 				web.pages.Fail(w, r, app.Player{}, err)
@@ -156,7 +156,7 @@ func (web *Web) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if signedIn && r.PostFormValue("everywhere") == "1" {
-		if err := web.app.SignOutEverywhere(ctx, p); err != nil {
+		if err := web.app.Accounts.SignOutEverywhere(ctx, p); err != nil {
 			web.pages.Fail(w, r, p, err)
 			return
 		}

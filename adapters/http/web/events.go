@@ -219,17 +219,17 @@ func (f *feed) loop(ctx context.Context) {
 func (f *feed) refresh(ctx context.Context) time.Time {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	st, err := f.app.Status(rctx)
+	st, err := f.app.Raids.Status(rctx)
 	if err != nil {
 		f.logFailure(ctx, err)
 		return time.Time{}
 	}
-	top, err := f.app.TopRanking(rctx)
+	top, err := f.app.Ranking.Top(rctx)
 	if err != nil {
 		f.logFailure(ctx, err)
 		return time.Time{}
 	}
-	next := lobbyState{status: st, top: top, levels: f.app.BossData().Levels}
+	next := lobbyState{status: st, top: top, levels: f.app.Raids.BossData().Levels}
 	if f.queue != nil {
 		l, err := f.queue.Line(rctx)
 		if err != nil {
@@ -271,7 +271,7 @@ func (web *Web) events(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "This server holds as many live streams as it can; the page polls for updates instead.\n")
 		return
 	}
-	viewer, err := web.sessions.PlayerFromRequest(r, web.app)
+	viewer, err := web.sessions.PlayerFromRequest(r, web.app.Accounts)
 	if err != nil && !errors.Is(err, app.ErrUnauthenticated) {
 		web.log.WarnContext(r.Context(), "live lobby: cannot read the session; streaming as a visitor", "err", err)
 	}
@@ -530,7 +530,7 @@ func (f *frame) panel(ctx context.Context, web *Web, name, lang string, viewer a
 	case eventStatus:
 		// The countdown's text is rendered from the time of the send, to the second; the
 		// page counts down by itself from there.
-		now := web.app.Clock.Now()
+		now := web.now()
 		key.a, key.b = inside, now.Unix()
 		render = func(context.Context) (templ.Component, string) {
 			return partial.StatusPanel(statusView(st, viewer, now)), statusKey(st, viewer)
@@ -552,7 +552,7 @@ func (f *frame) panel(ctx context.Context, web *Web, name, lang string, viewer a
 			return nil, false
 		}
 		// Like the status panel, the countdown's text is rendered from the time of the send.
-		now := web.app.Clock.Now()
+		now := web.now()
 		q := queueView(*line, st, viewer, now)
 		role := signedIn + 2*inside
 		if q.MyTurn {
@@ -641,7 +641,7 @@ func (f *frame) standingOf(ctx context.Context, web *Web, viewer app.Player) (pa
 	f.mu.Unlock()
 	s.once.Do(func() {
 		web.feed.standingReads.Add(1)
-		rv, err := web.app.Ranking(ctx, viewer)
+		rv, err := web.app.Ranking.Of(ctx, viewer)
 		s.view, s.err = mineView(rv), err
 	})
 	if s.err != nil {

@@ -189,7 +189,7 @@ func TestSessionStoreDownAnswers503Page(t *testing.T) {
 	t.Cleanup(func() { _ = broken.Close() })
 	s := newSite(t, siteOptions{sessionDB: broken})
 	p := newPlayer()
-	if _, err := s.App.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{Email: p.Email, Nickname: p.Nickname, Password: p.Password}}, "203.0.113.1"); err != nil {
+	if _, err := s.App.Accounts.SignUp(context.Background(), app.SignUpInput{SignUpForm: users.SignUpForm{Email: p.Email, Nickname: p.Nickname, Password: p.Password}}, "203.0.113.1"); err != nil {
 		t.Fatal(err)
 	}
 	check := func(what string, res page) {

@@ -26,21 +26,21 @@ func (web *Web) lobby(w http.ResponseWriter, r *http.Request) {
 		web.pages.Fail(w, r, p, err)
 		return
 	}
-	st, err := web.app.Status(ctx)
+	st, err := web.app.Raids.Status(ctx)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
 	}
-	rv, err := web.app.Ranking(ctx, p)
+	rv, err := web.app.Ranking.Of(ctx, p)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
 	}
-	now := web.app.Clock.Now()
+	now := st.Now
 	v := page.Lobby{
 		Meta:    web.pages.Meta(r, p, i18n.T(ctx, "nav.lobby"), layout.NavLobby),
 		Status:  statusView(st, p, now),
-		Enter:   enterView(st, p, web.app.BossData()),
+		Enter:   enterView(st, p, web.app.Raids.BossData()),
 		Ranking: rankingView(rv.Top, p),
 	}
 	if web.queue != nil {
@@ -68,7 +68,7 @@ func (web *Web) rankingPage(w http.ResponseWriter, r *http.Request) {
 		web.pages.Fail(w, r, p, err)
 		return
 	}
-	rv, err := web.app.Ranking(r.Context(), p)
+	rv, err := web.app.Ranking.Of(r.Context(), p)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
@@ -90,7 +90,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		pageNo = 1
 	}
 	nickname := mux.Vars(r)["nickname"]
-	h, err := web.app.PlayerHistory(r.Context(), nickname, (pageNo-1)*historyPageSize, historyPageSize)
+	h, err := web.app.Raids.PlayerHistory(r.Context(), nickname, (pageNo-1)*historyPageSize, historyPageSize)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
@@ -108,7 +108,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		Own: own,
 	}
 	if h.TotalCount > 0 {
-		charts, err := web.app.PlayerCharts(r.Context(), h.UserID)
+		charts, err := web.app.Raids.PlayerCharts(r.Context(), h.UserID)
 		if err != nil {
 			web.pages.Fail(w, r, p, err)
 			return
@@ -123,7 +123,7 @@ func (web *Web) player(w http.ResponseWriter, r *http.Request, p app.Player) {
 		}
 		v.Progress, v.Outcomes = page.DrawPlayerCharts(r.Context(), progress, levels)
 	}
-	now := web.app.Clock.Now()
+	now := h.Now
 	for _, rd := range h.Raids {
 		rd = rd.At(now)
 		row := page.HistoryRow{

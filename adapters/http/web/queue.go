@@ -80,7 +80,7 @@ func (web *Web) answerQueue(w http.ResponseWriter, r *http.Request, p app.Player
 
 // queueNow reads the raid and the line for p's queue panel.
 func (web *Web) queueNow(r *http.Request, p app.Player) (partial.Queue, error) {
-	st, err := web.app.Status(r.Context())
+	st, err := web.app.Raids.Status(r.Context())
 	if err != nil {
 		return partial.Queue{}, err
 	}
@@ -88,5 +88,5 @@ func (web *Web) queueNow(r *http.Request, p app.Player) (partial.Queue, error) {
 	if err != nil {
 		return partial.Queue{}, err
 	}
-	return queueView(l, st, p, web.app.Clock.Now()), nil
+	return queueView(l, st, p, st.Now), nil
 }

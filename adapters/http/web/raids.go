@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -27,7 +28,7 @@ func (web *Web) enter(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.refuseEntry(w, r, p, app.Invalid("level", "choose a level"))
 		return
 	}
-	rd, err := web.app.EnterRaid(ctx, p, level)
+	rd, err := web.app.Raids.EnterRaid(ctx, p, level)
 	if err != nil {
 		web.refuseEntry(w, r, p, err)
 		return
@@ -47,7 +48,7 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 		return
 	case isBusy:
 		message = i18n.T(r.Context(), "enter.busy")
-		if st, serr := web.app.Status(r.Context()); serr == nil && st.Current != nil {
+		if st, serr := web.app.Raids.Status(r.Context()); serr == nil && st.Current != nil {
 			message = i18n.T(r.Context(), "enter.busy_named", i18n.Args{"Nickname": st.Current.Nickname})
 		}
 	case errors.Is(err, raids.ErrReserved):
@@ -63,12 +64,12 @@ func (web *Web) refuseEntry(w http.ResponseWriter, r *http.Request, p app.Player
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	st, serr := web.app.Status(r.Context())
+	st, serr := web.app.Raids.Status(r.Context())
 	if serr != nil {
 		web.pages.Fail(w, r, p, serr)
 		return
 	}
-	v := enterView(st, p, web.app.BossData())
+	v := enterView(st, p, web.app.Raids.BossData())
 	if web.queue != nil {
 		if l, lerr := web.queue.Line(r.Context()); lerr == nil {
 			v = withTurn(v, &l, p)
@@ -87,12 +88,12 @@ func (web *Web) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
-	rd, err := web.app.Raid(r.Context(), p, id)
+	rd, err := web.app.Raids.Raid(r.Context(), p, id)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
 	}
-	v, err := web.raidResult(r, p, rd, "")
+	v, err := web.raidResult(r, p, rd.Raid, rd.Now, "")
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return
@@ -106,13 +107,13 @@ func (web *Web) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 }
 
 // raidResult is the raid's view, with the player's total and place when it was cleared.
-func (web *Web) raidResult(r *http.Request, p app.Player, rd raids.Raid, notice string) (partial.Raid, error) {
-	v := raidView(rd, web.app.Clock.Now())
+func (web *Web) raidResult(r *http.Request, p app.Player, rd raids.Raid, now time.Time, notice string) (partial.Raid, error) {
+	v := raidView(rd, now)
 	v.Notice = notice
 	if v.Status != partial.RaidSuccess {
 		return v, nil
 	}
-	rv, err := web.app.Ranking(r.Context(), p)
+	rv, err := web.app.Ranking.Of(r.Context(), p)
 	if err != nil {
 		return v, err
 	}
@@ -128,12 +129,12 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 		web.pages.Fail(w, r, p, raids.ErrNotFound)
 		return
 	}
-	var rd raids.Raid
+	var rd app.RaidAt
 	var notice string
-	res, err := web.app.EndRaid(ctx, p, id, nil)
+	res, err := web.app.Raids.EndRaid(ctx, p, id, nil)
 	switch {
 	case err == nil:
-		rd = res.Raid
+		rd = app.RaidAt{Raid: res.Raid, Now: res.Now}
 	case errors.Is(err, raids.ErrExpired):
 		notice = i18n.T(ctx, "raid.too_late")
 	case errors.Is(err, raids.ErrNotInProgress):
@@ -143,7 +144,7 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 		return
 	}
 	if err != nil {
-		if rd, err = web.app.Raid(ctx, p, id); err != nil {
+		if rd, err = web.app.Raids.Raid(ctx, p, id); err != nil {
 			web.pages.Fail(w, r, p, err)
 			return
 		}
@@ -155,7 +156,7 @@ func (web *Web) end(w http.ResponseWriter, r *http.Request, p app.Player) {
 		http.Redirect(w, r, raidPath(id), http.StatusSeeOther)
 		return
 	}
-	v, err := web.raidResult(r, p, rd, notice)
+	v, err := web.raidResult(r, p, rd.Raid, rd.Now, notice)
 	if err != nil {
 		web.pages.Fail(w, r, p, err)
 		return

@@ -59,7 +59,7 @@ func TestScreenshots(t *testing.T) {
 	emails := map[string]string{}
 	for i, name := range []string{"아리아", "보린", "Celes", "용사", "Elowen", "관리자", "Gwyn"} {
 		emails[name] = fmt.Sprintf("hero%d@example.com", i+1)
-		u, err := s.App.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
+		u, err := s.App.Accounts.SignUp(ctx, app.SignUpInput{SignUpForm: users.SignUpForm{
 			Email: emails[name], Nickname: name, Password: "Raid_pass1!",
 		}}, "192.0.2.1")
 		if err != nil {
@@ -69,11 +69,11 @@ func TestScreenshots(t *testing.T) {
 	}
 	clearRaids := func(name string, levels ...int) {
 		for _, l := range levels {
-			r, err := s.App.EnterRaid(ctx, heroes[name], l)
+			r, err := s.App.Raids.EnterRaid(ctx, heroes[name], l)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.App.EndRaid(ctx, heroes[name], r.ID, nil); err != nil {
+			if _, err := s.App.Raids.EndRaid(ctx, heroes[name], r.ID, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -87,7 +87,7 @@ func TestScreenshots(t *testing.T) {
 	if _, err := postgres.NewUsers(s.DB).SetRole(ctx, emails["관리자"], users.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	inside, err := s.App.EnterRaid(ctx, heroes["보린"], 2)
+	inside, err := s.App.Raids.EnterRaid(ctx, heroes["보린"], 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestScreenshots(t *testing.T) {
 	switchLanguage(t, aria[1], s.URL, "ko")
 	shoot(aria, "lobby-busy", "/", sel("status-busy"))
 
-	if _, err := s.App.EndRaid(ctx, heroes["보린"], inside.ID, nil); err != nil {
+	if _, err := s.App.Raids.EndRaid(ctx, heroes["보린"], inside.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	do(t, aria[0], 10*time.Second, "아리아 enters",
@@ -171,7 +171,7 @@ func TestScreenshots(t *testing.T) {
 	shoot(admins, "admin-players", "/admin/players?sort=total", chromedp.CSS(testid("players")))
 
 	// A raid entered under a two-second limit (on an instance with that data) that ran out.
-	failed, err := short.App.EnterRaid(ctx, heroes["아리아"], 2)
+	failed, err := short.App.Raids.EnterRaid(ctx, heroes["아리아"], 2)
 	if err != nil {
 		t.Fatal(err)
 	}

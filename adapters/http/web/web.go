@@ -50,6 +50,9 @@ type Config struct {
 	Recheck time.Duration
 	// Heartbeat is how often an idle event stream sends a comment; 0 means every 15 seconds.
 	Heartbeat time.Duration
+	// Now is the clock the pages are drawn by (the footer's time, the live countdown's text);
+	// nil: the system clock. What a use case judged comes with its answer's time.
+	Now func() time.Time
 	// MaxStreams is how many live-lobby streams this instance holds open at once; beyond it a
 	// stream is refused with 503 and the page polls instead. 0 means DefaultMaxStreams.
 	MaxStreams int
@@ -69,6 +72,7 @@ type Web struct {
 	assets   *assets
 	feed     *feed
 	streams  streamSlots
+	now      func() time.Time
 	pages    *htmlpage.Pages
 }
 
@@ -86,6 +90,9 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
 	}
@@ -99,10 +106,10 @@ func New(cfg Config) (*Web, error) {
 	w := &Web{
 		app: cfg.App, queue: cfg.Queue, sessions: cfg.Sessions, log: cfg.Logger,
 		cop: http.NewCrossOriginProtection(), assets: as,
-		streams: streamSlots{max: int64(cfg.MaxStreams)},
+		streams: streamSlots{max: int64(cfg.MaxStreams)}, now: cfg.Now,
 	}
 	w.pages = htmlpage.New(htmlpage.Config{
-		Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.App.Clock.Now,
+		Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
 		CacheControl: "no-cache, private", ErrorText: errorText,
 		Viewer: func(r *http.Request) app.Player { p, _, _ := w.viewer(r); return p },
 	})
@@ -170,7 +177,7 @@ func (web *Web) page(h http.HandlerFunc) http.Handler {
 
 // viewer is the signed-in player, if any; ok is false for visitors.
 func (web *Web) viewer(r *http.Request) (p app.Player, ok bool, err error) {
-	p, err = web.sessions.Player(r.Context(), web.app)
+	p, err = web.sessions.Player(r.Context(), web.app.Accounts)
 	if errors.Is(err, app.ErrUnauthenticated) {
 		return app.Player{}, false, nil
 	}
