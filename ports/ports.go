@@ -304,6 +304,8 @@ const (
 	// TotalChanged: a player's total went up to Total. Totals never go down, so a late or
 	// repeated report is harmless to whoever keeps the highest seen.
 	TotalChanged
+	// QueueChanged: the line of the raid queue changed (a join, a leave, a turn taken).
+	QueueChanged
 )
 
 // Change is one committed change to players or raids, made by any instance.

@@ -32,6 +32,7 @@ type Cache struct {
 	gen     uint64
 	players map[int64]users.User
 	raid    *cachedRaid
+	line    *cachedLine // the raid queue's, valid while gen stays put (see Queue)
 
 	nicknames sync.Map // user id → nickname; nicknames never change, so this never goes stale
 
@@ -63,9 +64,9 @@ func (c *Cache) apply(ch ports.Change) []*Ranking {
 	defer c.mu.Unlock()
 	switch ch.Kind {
 	case ports.ChangesFollowed:
-		c.enabled, c.players, c.raid = true, map[int64]users.User{}, nil
+		c.enabled, c.players, c.raid, c.line = true, map[int64]users.User{}, nil, nil
 	case ports.ChangesLost:
-		c.enabled, c.players, c.raid = false, nil, nil
+		c.enabled, c.players, c.raid, c.line = false, nil, nil, nil
 	case ports.PlayerChanged:
 		delete(c.players, ch.UserID)
 	case ports.RaidChanged:

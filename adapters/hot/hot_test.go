@@ -20,8 +20,8 @@ import (
 // countingStore counts the reads that reach the store and can act in the middle of one.
 type countingStore struct {
 	*memory.Store
-	userReads, raidReads, entries atomic.Int64
-	duringRead                    func() // runs after UserByID read, before it returns
+	userReads, raidReads, entries, lineReads atomic.Int64
+	duringRead                               func() // runs after UserByID read, before it returns
 }
 
 func (s *countingStore) UserByID(ctx context.Context, id int64) (users.User, error) {
@@ -38,6 +38,11 @@ func (s *countingStore) CurrentRaid(ctx context.Context) (raids.Raid, bool, erro
 	return s.Store.CurrentRaid(ctx)
 }
 
+func (s *countingStore) Line(ctx context.Context) (raids.Line, error) {
+	s.lineReads.Add(1)
+	return s.Store.Line(ctx)
+}
+
 func (s *countingStore) EnterRaid(ctx context.Context, userID int64, l raids.Level, limit time.Duration) (raids.Raid, error) {
 	s.entries.Add(1)
 	return s.Store.EnterRaid(ctx, userID, l, limit)
@@ -49,12 +54,13 @@ type instance struct {
 	users    *hot.Users
 	sessions *hot.Sessions
 	raids    *hot.Raids
+	queue    *hot.Queue
 }
 
 func newInstance(t *testing.T, s *countingStore, feed ports.ChangeFeed) *instance {
 	t.Helper()
 	c := hot.New(clock.System{})
-	in := &instance{cache: c, users: c.Users(s), sessions: c.Sessions(s), raids: c.Raids(s)}
+	in := &instance{cache: c, users: c.Users(s), sessions: c.Sessions(s), raids: c.Raids(s), queue: c.Queue(s)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Follow(ctx, feed) }()

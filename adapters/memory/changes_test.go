@@ -10,6 +10,6 @@ import (
 func TestChangeFeedContract(t *testing.T) {
 	portstest.RunChangeFeed(t, func(*testing.T) portstest.ChangeFeedStores {
 		s := memory.NewStore(newStepClock())
-		return portstest.ChangeFeedStores{Feed: s.Changes(), Users: s, Sessions: s, Raids: s}
+		return portstest.ChangeFeedStores{Feed: s.Changes(), Users: s, Sessions: s, Raids: s, Queue: s}
 	})
 }

@@ -101,6 +101,7 @@ func (s *Store) JoinQueue(_ context.Context, userID int64, turn time.Duration) (
 		return 0, err
 	}
 	s.queue.waiting = append(s.queue.waiting, raids.Waiting{UserID: userID, JoinedAt: now, Turn: turn})
+	s.changes.Report(ports.Change{Kind: ports.QueueChanged})
 	return len(l.Waiting) + 1, nil
 }
 
@@ -113,6 +114,7 @@ func (s *Store) LeaveQueue(_ context.Context, userID int64) error {
 	if !s.leaveLine(l, userID, now) {
 		return raids.ErrNotQueued
 	}
+	s.changes.Report(ports.Change{Kind: ports.QueueChanged})
 	return nil
 }
 

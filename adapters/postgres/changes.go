@@ -211,6 +211,9 @@ func parseChange(payload string) (ports.Change, bool) {
 	if payload == "raid" || strings.HasPrefix(payload, "raid:") {
 		return ports.Change{Kind: ports.RaidChanged}, true
 	}
+	if payload == "queue" { // migration 00011
+		return ports.Change{Kind: ports.QueueChanged}, true
+	}
 	if rest, ok := strings.CutPrefix(payload, "total:"); ok {
 		id, total, ok := strings.Cut(rest, ":")
 		if !ok {

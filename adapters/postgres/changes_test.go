@@ -144,6 +144,7 @@ func TestChangeFeedContract(t *testing.T) {
 		return portstest.ChangeFeedStores{
 			Feed:  postgres.NewChangeFeed(testURL, slog.New(slog.DiscardHandler)),
 			Users: postgres.NewUsers(testDB), Sessions: postgres.NewSessions(testDB), Raids: postgres.NewRaids(testDB),
+			Queue: postgres.NewQueue(testDB),
 		}
 	})
 }

@@ -136,6 +136,8 @@ func Build(in Inputs) (*Graph, error) {
 	hotUsers := g.cache.Users(deps.Users)
 	deps.Users, deps.Accounts = hotUsers, hotUsers
 	deps.Sessions, deps.Raids = g.cache.Sessions(deps.Sessions), g.cache.Raids(deps.Raids)
+	// Every status reads the line: memory answers between changes.
+	line = g.cache.Queue(line)
 	if in.Throttle != nil {
 		deps.Throttle = in.Throttle
 	}

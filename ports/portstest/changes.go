@@ -16,6 +16,7 @@ type ChangeFeedStores struct {
 	Users    ports.UserStore
 	Sessions ports.SessionStore
 	Raids    ports.RaidStore
+	Queue    ports.RaidQueue
 }
 
 // RunChangeFeed runs the contract of ports.ChangeFeed. newFeed is called once per subtest, on
@@ -65,6 +66,24 @@ func RunChangeFeed(t *testing.T, newFeed func(t *testing.T) ChangeFeedStores) {
 		waitForChange(t, got, countRaidChanges(2))
 	})
 
+	t.Run("joining and leaving the queue report queue changes", func(t *testing.T) {
+		s := newFeed(t)
+		inside, waiting := NewPlayer(t, s.Users, "feedinside"), NewPlayer(t, s.Users, "feedwaiting")
+		ctx := context.Background()
+		if _, err := s.Raids.EnterRaid(ctx, inside.ID, raids.DefaultBossData().Levels[0], time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got := following(t, s.Feed)
+		if _, err := s.Queue.JoinQueue(ctx, waiting.ID, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		waitForChange(t, got, countChanges(ports.QueueChanged, 1))
+		if err := s.Queue.LeaveQueue(ctx, waiting.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitForChange(t, got, countChanges(ports.QueueChanged, 2))
+	})
+
 	t.Run("a cleared raid reports the player's new total", func(t *testing.T) {
 		s := newFeed(t)
 		p := NewPlayer(t, s.Users, "feedscorer")
@@ -96,11 +115,13 @@ func RunChangeFeed(t *testing.T, newFeed func(t *testing.T) ChangeFeedStores) {
 	})
 }
 
-func countRaidChanges(n int) func([]ports.Change) bool {
+func countRaidChanges(n int) func([]ports.Change) bool { return countChanges(ports.RaidChanged, n) }
+
+func countChanges(kind ports.ChangeKind, n int) func([]ports.Change) bool {
 	return func(cs []ports.Change) bool {
 		seen := 0
 		for _, c := range cs {
-			if c.Kind == ports.RaidChanged {
+			if c.Kind == kind {
 				seen++
 			}
 		}
