@@ -19,7 +19,7 @@ func buildFrontDoors(d *deps, g *wiring.Graph, stopStreams <-chan struct{}) ([]h
 	if err != nil {
 		return nil, err
 	}
-	adminPages, err := adminpages.New(adminpages.Config{App: a, Sessions: sessions, Logger: d.log})
+	adminPages, err := adminpages.New(adminpages.Config{App: a, Queue: g.Queue, Sessions: sessions, Logger: d.log})
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ const TokenSecret = "testenv-secret-key-of-at-least-32-characters"
 func Reset(t testing.TB, db *sql.DB) {
 	t.Helper()
 	_, err := db.Exec(`TRUNCATE raids, refresh_tokens, profile_images, sessions, users RESTART IDENTITY CASCADE;
-		UPDATE raid_queue_state SET turn_from = NULL`)
+		UPDATE raid_queue_state SET turn_from = NULL, turns_taken = 0, turns_lapsed = 0`)
 	if err != nil {
 		t.Fatalf("testenv: reset database: %v", err)
 	}

@@ -77,6 +77,7 @@ type Dashboard struct {
 	Levels    int
 	Questions []Link
 	Charts    Charts
+	Queue     *Queue // nil without the queue
 }
 
 // RaidRow is a raid in a table or on its page.
@@ -188,6 +189,7 @@ type Raid struct {
 	Frame
 	Raid            RaidRow
 	PlayerRaidsPath string
+	Queue           *Queue // the queue now; nil without the queue
 }
 
 // RaiderRow is a player with the raids of a selection counted.
@@ -302,3 +304,25 @@ func Percent(part, whole int) string {
 
 // FormInput is the value of a datetime-local input for t (UTC, to the minute).
 func FormInput(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") }
+
+// Queue is the raid queue as an admin sees it: who waits in order, whose turn it is, and the
+// turns ever taken and lapsed.
+type Queue struct {
+	Waiting     []QueueRow // the first ones, in order
+	Length      int
+	Holder      *QueueRow // whose turn it is, nil when none is held
+	Until       time.Time // when the turn held ends
+	TurnsTaken  int64
+	TurnsLapsed int64
+}
+
+// More is how many wait beyond the rows shown.
+func (q Queue) More() int { return q.Length - len(q.Waiting) }
+
+// QueueRow is one waiting player.
+type QueueRow struct {
+	Place      int
+	Nickname   string
+	PlayerPath string
+	JoinedAt   time.Time
+}

@@ -27,7 +27,8 @@ import (
 
 // Config is what the admin pages are built from.
 type Config struct {
-	App *app.App
+	App   *app.App
+	Queue *app.Queue // the raid queue, shown on the overview and the raid pages; nil leaves it out
 	// Sessions are the web pages' sessions: an admin signs in there.
 	Sessions *session.Manager
 	Logger   *slog.Logger
@@ -38,6 +39,7 @@ type Config struct {
 // Admin serves the admin pages. Build it with New.
 type Admin struct {
 	app      *app.App
+	queue    *app.Queue
 	sessions *session.Manager
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
@@ -55,7 +57,7 @@ func New(cfg Config) (*Admin, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Admin{app: cfg.App, sessions: cfg.Sessions, log: cfg.Logger, cop: http.NewCrossOriginProtection()}
+	h := &Admin{app: cfg.App, queue: cfg.Queue, sessions: cfg.Sessions, log: cfg.Logger, cop: http.NewCrossOriginProtection()}
 	// Cache-Control is securityHeaders' no-store, which rendering keeps.
 	h.pages = htmlpage.New(htmlpage.Config{
 		Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,

@@ -55,7 +55,7 @@ func newSiteWith(t testing.TB, o testenv.StackOptions) *site {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := admin.New(admin.Config{App: st.App, Sessions: sessions})
+		a, err := admin.New(admin.Config{App: st.App, Queue: st.Queue, Sessions: sessions})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,6 +44,10 @@ func (h *Admin) dashboard(w http.ResponseWriter, r *http.Request, p app.Player) 
 		return
 	}
 	v.Charts = views.DrawCharts(r.Context(), chartFigures(charts))
+	if v.Queue, err = h.queueNow(r); err != nil {
+		h.pages.Fail(w, r, p, err)
+		return
+	}
 	v.Frame = h.frame(r, p, i18n.T(r.Context(), "nav.admin"), views.TabDashboard)
 	h.pages.Render(w, r, http.StatusOK, views.DashboardPage(v))
 }

@@ -214,10 +214,16 @@ func (h *Admin) raid(w http.ResponseWriter, r *http.Request, p app.Player) {
 		h.pages.Fail(w, r, p, err)
 		return
 	}
+	queue, err := h.queueNow(r)
+	if err != nil {
+		h.pages.Fail(w, r, p, err)
+		return
+	}
 	h.pages.Render(w, r, http.StatusOK, views.RaidPage(views.Raid{
 		Frame:           h.frame(r, p, i18n.T(r.Context(), "admin.raid.title", i18n.Args{"ID": raid.ID}), views.TabRaids),
 		Raid:            raidRow(raid),
 		PlayerRaidsPath: views.RaidFilterForm{}.WithPlayer(raid.Nickname).Href(views.PathRaids),
+		Queue:           queue,
 	}))
 }
 

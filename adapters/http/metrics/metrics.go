@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bossraid/bossraid/core/app"
 	"github.com/bossraid/bossraid/ports"
 )
 
@@ -42,9 +43,18 @@ type Metrics struct {
 	rebuildDuration  prometheus.Histogram
 	rankedAtRebuild  prometheus.Gauge
 	lastRebuildStamp prometheus.Gauge
+
+	// The raid queue, as the store last judged it: shared by every instance, so reported as
+	// read rather than counted here.
+	queueLength      prometheus.Gauge
+	queueTurnsTaken  prometheus.Gauge
+	queueTurnsLapsed prometheus.Gauge
 }
 
-var _ ports.GameMetrics = (*Metrics)(nil)
+var (
+	_ ports.GameMetrics = (*Metrics)(nil)
+	_ app.QueueMetrics  = (*Metrics)(nil)
+)
 
 // New builds the instruments in a fresh registry, with the Go runtime and process collectors.
 func New() *Metrics {
@@ -93,6 +103,18 @@ func New() *Metrics {
 			Namespace: namespace, Name: "ranking_last_rebuild_timestamp_seconds",
 			Help: "When the last ranking rebuild finished (Unix time).",
 		}),
+		queueLength: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "queue_length",
+			Help: "Players waiting in the raid queue (lapsed turns not counted), as last read.",
+		}),
+		queueTurnsTaken: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "queue_turns_taken",
+			Help: "Turns of the raid queue ever taken (the holder entered), over every instance, as last read.",
+		}),
+		queueTurnsLapsed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "queue_turns_lapsed",
+			Help: "Turns of the raid queue ever lapsed (the holder did not enter in time), over every instance, as last read.",
+		}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -100,6 +122,7 @@ func New() *Metrics {
 		m.requestDuration, m.inFlight,
 		m.raidsEntered, m.raidsCleared, m.raidsFailed, m.busyRefusals,
 		m.rankingRebuilds, m.rebuildDuration, m.rankedAtRebuild, m.lastRebuildStamp,
+		m.queueLength, m.queueTurnsTaken, m.queueTurnsLapsed,
 	)
 	return m
 }
@@ -219,4 +242,12 @@ func (m *Metrics) RankingRebuilt(players int, took time.Duration) {
 	m.rebuildDuration.Observe(took.Seconds())
 	m.rankedAtRebuild.Set(float64(players))
 	m.lastRebuildStamp.SetToCurrentTime()
+}
+
+// QueueObserved records the raid queue as the store judged it: its length and the turns ever
+// taken and lapsed.
+func (m *Metrics) QueueObserved(length int, turnsTaken, turnsLapsed int64) {
+	m.queueLength.Set(float64(length))
+	m.queueTurnsTaken.Set(float64(turnsTaken))
+	m.queueTurnsLapsed.Set(float64(turnsLapsed))
 }

@@ -364,3 +364,59 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 	}
 	return true
 }
+
+func TestQueueFiguresAreReported(t *testing.T) {
+	m := metrics.New()
+	st := newStack(t, m, testenv.StackOptions{QueueTurn: 200 * time.Millisecond})
+	inside := signUpAndIn(t, st.URL, "inside@example.com", "inside")
+	waiting := signUpAndIn(t, st.URL, "waiting@example.com", "waiting")
+	late := signUpAndIn(t, st.URL, "late@example.com", "late")
+	status, body := call(t, st.URL, http.MethodPost, "/api/raids/enter", inside, `{"level":1}`)
+	if status != http.StatusCreated {
+		t.Fatalf("enter: %d %s", status, body)
+	}
+	var entered struct{ Result struct{ ID int64 } }
+	if err := json.Unmarshal(body, &entered); err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{waiting, late} {
+		if status, body := call(t, st.URL, http.MethodPost, "/api/raids/queue", token, ""); status != http.StatusCreated {
+			t.Fatalf("join: %d %s", status, body)
+		}
+	}
+	call(t, st.URL, http.MethodGet, "/api/raids/status", waiting, "")
+	fams := scrape(t, st.URL)
+	if got := value(t, fams, "bossraid_queue_length", nil); got != 2 {
+		t.Errorf("queue length %v, want 2", got)
+	}
+	// The raid is cleared: waiting's turn lapses (nobody enters), late takes the next.
+	if status, body := call(t, st.URL, http.MethodPatch, fmt.Sprintf("/api/raids/%d/end", entered.Result.ID), inside, `{}`); status != http.StatusOK {
+		t.Fatalf("end: %d %s", status, body)
+	}
+	var until time.Time
+	if err := st.DB.QueryRow(`SELECT end_time + interval '200 milliseconds' FROM raids WHERE id = $1`, entered.Result.ID).Scan(&until); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var reached bool
+		if err := st.DB.QueryRow(`SELECT clock_timestamp() >= $1`, until).Scan(&reached); err != nil {
+			t.Fatal(err)
+		}
+		if reached {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status, body := call(t, st.URL, http.MethodPost, "/api/raids/enter", late, `{"level":0}`); status != http.StatusCreated {
+		t.Fatalf("the next in line enters: %d %s", status, body)
+	}
+	call(t, st.URL, http.MethodGet, "/api/raids/status", late, "")
+	fams = scrape(t, st.URL)
+	for name, want := range map[string]float64{
+		"bossraid_queue_length": 0, "bossraid_queue_turns_taken": 1, "bossraid_queue_turns_lapsed": 1,
+	} {
+		if got := value(t, fams, name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+}

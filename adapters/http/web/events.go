@@ -105,6 +105,7 @@ type feed struct {
 	subs   map[*liveStream]struct{}
 	cancel context.CancelFunc // of the running loop; nil when nobody watches
 	frame  *frame             // of the last state read; nil until one is
+	idle   *time.Timer        // stops the loop once nobody has watched for idleGrace
 
 	// How many panels were rendered and standings read, over every frame (tests, profiles).
 	renders, standingReads atomic.Int64
@@ -126,6 +127,10 @@ func (f *feed) subscribe(s *liveStream) bool {
 	default:
 	}
 	f.subs[s] = struct{}{}
+	if f.idle != nil {
+		f.idle.Stop()
+		f.idle = nil
+	}
 	if f.frame != nil {
 		s.kick(false)
 	}
@@ -137,15 +142,28 @@ func (f *feed) subscribe(s *liveStream) bool {
 	return true
 }
 
+// idleGrace is how long the loop outlives its last stream: a player reloading the lobby (or
+// following a link to another live page) gets the current frame at once, not after the loop
+// has read everything again, so the page's panels are not swapped under the player's click.
+const idleGrace = 5 * time.Second
+
 func (f *feed) unsubscribe(s *liveStream) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.subs, s)
-	if len(f.subs) == 0 && f.cancel != nil {
-		f.cancel()
-		f.cancel = nil
-		f.frame = nil
+	if len(f.subs) > 0 || f.cancel == nil || f.idle != nil {
+		return
 	}
+	f.idle = time.AfterFunc(idleGrace, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.subs) == 0 && f.cancel != nil {
+			f.cancel()
+			f.cancel = nil
+			f.frame = nil
+		}
+		f.idle = nil
+	})
 }
 
 // tell kicks every stream; beat asks for a heartbeat when nothing else is to be sent.

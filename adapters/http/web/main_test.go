@@ -69,7 +69,7 @@ func newSite(t testing.TB, o siteOptions) *site {
 			}
 			s.Web = w
 			if o.admin {
-				a, err := admin.New(admin.Config{App: st.App, Sessions: s.Sessions})
+				a, err := admin.New(admin.Config{App: st.App, Queue: st.Queue, Sessions: s.Sessions})
 				if err != nil {
 					t.Fatal(err)
 				}
