@@ -90,9 +90,9 @@ func sameStatus(a, b app.RaidStatus) bool {
 		x.Deadline.Equal(y.Deadline) && x.Status == y.Status
 }
 
-// feed shares one reading of the lobby between every stream of this instance, and tells the
+// liveLobby shares one reading of the lobby between every stream of this instance, and tells the
 // streams when there is something to send: a new frame, or a heartbeat.
-type feed struct {
+type liveLobby struct {
 	app     *app.App
 	events  Events
 	queue   *app.Queue // nil: no queue panel
@@ -111,14 +111,14 @@ type feed struct {
 	renders, standingReads atomic.Int64
 }
 
-func newFeed(a *app.App, log *slog.Logger, recheck, beat time.Duration, stop <-chan struct{}) *feed {
-	return &feed{app: a, log: log, recheck: recheck, beat: beat, stop: stop, subs: map[*liveStream]struct{}{}}
+func newLiveLobby(a *app.App, log *slog.Logger, recheck, beat time.Duration, stop <-chan struct{}) *liveLobby {
+	return &liveLobby{app: a, log: log, recheck: recheck, beat: beat, stop: stop, subs: map[*liveStream]struct{}{}}
 }
 
 // subscribe has s told of every new frame (and of the current one at once, when a state is
 // already known) and of every heartbeat, until unsubscribe. It reports false once the server
 // is stopping.
-func (f *feed) subscribe(s *liveStream) bool {
+func (f *liveLobby) subscribe(s *liveStream) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	select {
@@ -147,7 +147,7 @@ func (f *feed) subscribe(s *liveStream) bool {
 // has read everything again, so the page's panels are not swapped under the player's click.
 const idleGrace = 5 * time.Second
 
-func (f *feed) unsubscribe(s *liveStream) {
+func (f *liveLobby) unsubscribe(s *liveStream) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.subs, s)
@@ -167,7 +167,7 @@ func (f *feed) unsubscribe(s *liveStream) {
 }
 
 // tell kicks every stream; beat asks for a heartbeat when nothing else is to be sent.
-func (f *feed) tell(beat bool) {
+func (f *liveLobby) tell(beat bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {
@@ -176,7 +176,7 @@ func (f *feed) tell(beat bool) {
 }
 
 // closeAll ends every stream (the server is stopping).
-func (f *feed) closeAll() {
+func (f *liveLobby) closeAll() {
 	f.mu.Lock()
 	subs := make([]*liveStream, 0, len(f.subs))
 	for s := range f.subs {
@@ -189,13 +189,13 @@ func (f *feed) closeAll() {
 }
 
 // currentFrame is the frame of the last state read.
-func (f *feed) currentFrame() *frame {
+func (f *liveLobby) currentFrame() *frame {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.frame
 }
 
-func (f *feed) loop(ctx context.Context) {
+func (f *liveLobby) loop(ctx context.Context) {
 	changes := f.events.Watch(ctx)
 	tick := time.NewTicker(f.recheck)
 	defer tick.Stop()
@@ -234,7 +234,7 @@ func (f *feed) loop(ctx context.Context) {
 
 // refresh reads the state and signals every stream when it differs from the last one. It
 // returns when the turn of the queue held now ends, if one is.
-func (f *feed) refresh(ctx context.Context) time.Time {
+func (f *liveLobby) refresh(ctx context.Context) time.Time {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st, err := f.app.Raids.Status(rctx)
@@ -268,7 +268,7 @@ func (f *feed) refresh(ctx context.Context) time.Time {
 	return next.turnEnds()
 }
 
-func (f *feed) logFailure(ctx context.Context, err error) {
+func (f *liveLobby) logFailure(ctx context.Context, err error) {
 	if ctx.Err() == nil {
 		f.log.WarnContext(ctx, "live lobby cannot read the state; retrying", "err", err)
 	}
@@ -319,7 +319,7 @@ func (web *Web) events(w http.ResponseWriter, r *http.Request) {
 		s.out = &writerSink{w: w, rc: rc, done: done}
 	}
 	// A browser that lost the stream (this instance stopped) comes back in two seconds.
-	if err := s.out.write(net.Buffers{[]byte("retry: 2000\n\n")}); err != nil || !web.feed.subscribe(s) {
+	if err := s.out.write(net.Buffers{[]byte("retry: 2000\n\n")}); err != nil || !web.live.subscribe(s) {
 		s.close()
 		return
 	}
@@ -397,7 +397,7 @@ func (s *liveStream) run() {
 // the same state; the stream only picks them.
 func (s *liveStream) send(beat bool) error {
 	var out net.Buffers
-	if fr := s.web.feed.currentFrame(); fr != nil {
+	if fr := s.web.live.currentFrame(); fr != nil {
 		lang := i18n.From(s.ctx).Lang()
 		for i, name := range panelNames {
 			p, ok := fr.panel(s.ctx, s.web, name, lang, s.viewer)
@@ -432,7 +432,7 @@ func (s *liveStream) close() {
 	if s.out != nil {
 		s.out.close()
 	}
-	s.web.feed.unsubscribe(s)
+	s.web.live.unsubscribe(s)
 	s.web.streams.give()
 }
 
@@ -619,7 +619,7 @@ func (f *frame) panel(ctx context.Context, web *Web, name, lang string, viewer a
 	}
 	f.mu.Unlock()
 	r.once.Do(func() {
-		web.feed.renders.Add(1)
+		web.live.renders.Add(1)
 		c, k := render(ctx)
 		var buf strings.Builder
 		if r.err = c.Render(ctx, &buf); r.err != nil {
@@ -658,7 +658,7 @@ func (f *frame) standingOf(ctx context.Context, web *Web, viewer app.Player) (pa
 	}
 	f.mu.Unlock()
 	s.once.Do(func() {
-		web.feed.standingReads.Add(1)
+		web.live.standingReads.Add(1)
 		rv, err := web.app.Ranking.Of(ctx, viewer)
 		s.view, s.err = mineView(rv), err
 	})

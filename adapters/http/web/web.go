@@ -70,7 +70,7 @@ type Web struct {
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
 	assets   *assets
-	feed     *feed
+	live     *liveLobby
 	streams  streamSlots
 	now      func() time.Time
 	pages    *htmlpage.Pages
@@ -113,9 +113,9 @@ func New(cfg Config) (*Web, error) {
 		CacheControl: "no-cache, private", ErrorText: errorText,
 		Viewer: func(r *http.Request) app.Player { p, _, _ := w.viewer(r); return p },
 	})
-	w.feed = newFeed(cfg.App, cfg.Logger, cfg.Recheck, cfg.Heartbeat, cfg.Stop)
-	w.feed.events = cfg.Events
-	w.feed.queue = cfg.Queue
+	w.live = newLiveLobby(cfg.App, cfg.Logger, cfg.Recheck, cfg.Heartbeat, cfg.Stop)
+	w.live.events = cfg.Events
+	w.live.queue = cfg.Queue
 	w.cop.SetDenyHandler(http.HandlerFunc(w.pages.CrossOriginDenied))
 	cfg.Sessions.OnStoreFailure(w.sessionStoreFailed)
 	return w, nil
