@@ -189,6 +189,13 @@
     // the panels are polled.
     document.body.addEventListener('htmx:sseError', function (e) { startPolling(e.target); });
     document.body.addEventListener('htmx:sseOpen', function (e) { stopPolling(e.target); });
+    // A stream starts with every panel as it stands, which the page already shows: swapping
+    // an identical panel in would only take the focus (or a click) away from the player.
+    document.body.addEventListener('htmx:sseBeforeMessage', function (e) {
+      var fresh = document.createElement('div');
+      fresh.innerHTML = (e.detail && e.detail.data) || '';
+      if (panelKey(fresh) === panelKey(e.target)) e.preventDefault();
+    });
     tick();
     setInterval(tick, 250);
     document.body.addEventListener('htmx:afterSwap', tick);
