@@ -337,6 +337,104 @@ func TestTwoProcesses(t *testing.T) {
 		}
 	})
 
+	t.Run("the queue across both processes: commit order, a held turn only its holder enters", func(t *testing.T) {
+		ctx := context.Background()
+		inside := w.players[0]
+		if _, res := w.api[0].Enter(ctx, inside.Access, 0); res.Status != http.StatusCreated {
+			t.Fatalf("enter: %d %s", res.Status, res.Body)
+		}
+		// 20 players join at once, half through each process; each gets a place of its own.
+		const joiners = 20
+		places := make([]int, joiners)
+		answers := make([]lg.Result, joiners)
+		release := make(chan struct{})
+		var ready, wg sync.WaitGroup
+		for i := range joiners {
+			ready.Add(1)
+			wg.Go(func() {
+				ready.Done()
+				<-release
+				answers[i] = w.via(i).Do(ctx, http.MethodPost, "/api/raids/queue", w.players[1+i].Access, nil, true)
+				var out struct {
+					Place int `json:"my_queue_position"`
+				}
+				_ = json.Unmarshal(answers[i].Body, &out)
+				places[i] = out.Place
+			})
+		}
+		ready.Wait()
+		close(release)
+		wg.Wait()
+		for i, a := range answers {
+			if a.Status != http.StatusCreated {
+				t.Fatalf("join %d: %d %s", i, a.Status, a.Body)
+			}
+		}
+		if got := slices.Sorted(slices.Values(places)); !slices.Equal(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}) {
+			t.Fatalf("places %v, want 1…%d once each", got, joiners)
+		}
+		// The line is in the order the joins committed: places by join time.
+		var outOfOrder int
+		if err := w.db.DB.QueryRow(`SELECT count(*) FROM (SELECT joined_at, lag(joined_at) OVER (ORDER BY seq) AS ahead FROM raid_queue) l
+			WHERE joined_at < ahead`).Scan(&outOfOrder); err != nil || outOfOrder != 0 {
+			t.Fatalf("%d joins out of commit order (%v)", outOfOrder, err)
+		}
+		var head int64
+		if err := w.db.DB.QueryRow(`SELECT user_id FROM raid_queue ORDER BY seq LIMIT 1`).Scan(&head); err != nil {
+			t.Fatal(err)
+		}
+		holder := slices.Index(w.ids, head)
+		// The raid frees (its deadline passes) and the head holds the door, as both processes say.
+		for k, api := range w.api {
+			faults.Eventually(t, 10*time.Second, fmt.Sprintf("process %d shows the head's turn", k), func() error {
+				res := api.Do(ctx, http.MethodGet, "/api/raids/status", inside.Access, nil, true)
+				var st struct {
+					ReservedFor *int64 `json:"reserved_for"`
+				}
+				if res.Status != http.StatusOK || json.Unmarshal(res.Body, &st) != nil || st.ReservedFor == nil || *st.ReservedFor != head {
+					return fmt.Errorf("status %d %s, want reserved_for %d", res.Status, res.Body, head)
+				}
+				return nil
+			})
+		}
+		// 50 simultaneous enters by others through both processes: every one refused.
+		others := make([]lg.Result, 50)
+		release = make(chan struct{})
+		for i := range others {
+			ready.Add(1)
+			wg.Go(func() {
+				ready.Done()
+				<-release
+				_, others[i] = w.via(i).Enter(ctx, w.players[1+joiners+i].Access, 1)
+			})
+		}
+		ready.Wait()
+		close(release)
+		wg.Wait()
+		for i, a := range others {
+			if a.Status != http.StatusConflict || a.Code != "raid_reserved" {
+				t.Fatalf("enter %d during the turn: %d %s, want 409 raid_reserved", i, a.Status, a.Body)
+			}
+		}
+		raidID, res := w.via(holder).Enter(ctx, w.players[holder].Access, 1) // the process it did not join through
+		if res.Status != http.StatusCreated {
+			t.Fatalf("the holder's enter: %d %s", res.Status, res.Body)
+		}
+		if r := w.via(holder+1).End(ctx, w.players[holder].Access, raidID); r.Status != http.StatusOK {
+			t.Fatalf("the holder's end: %d %s", r.Status, r.Body)
+		}
+		// Everyone else leaves, so the raid is free and the line empty again.
+		for i := range joiners {
+			if w.players[1+i].Email == w.players[holder].Email {
+				continue
+			}
+			if r := w.via(i+1).Do(ctx, http.MethodDelete, "/api/raids/queue", w.players[1+i].Access, nil, true); r.Status != http.StatusNoContent {
+				t.Fatalf("leave %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		w.checkRecords(t)
+	})
+
 	for i, a := range w.apps {
 		if a.Exited() {
 			t.Errorf("process %d exited:\n%s", i, a.Logs())
