@@ -120,6 +120,26 @@ type twoProcRound struct {
 	took   time.Duration
 }
 
+// atOnce runs fn(0) … fn(n-1) in goroutines released at the same moment, and returns how
+// long they took from the release.
+func atOnce(n int, fn func(i int)) time.Duration {
+	release := make(chan struct{})
+	var ready, wg sync.WaitGroup
+	for i := range n {
+		ready.Add(1)
+		wg.Go(func() {
+			ready.Done()
+			<-release
+			fn(i)
+		})
+	}
+	ready.Wait()
+	start := time.Now()
+	close(release)
+	wg.Wait()
+	return time.Since(start)
+}
+
 // enterAll makes every player ask to enter at the same moment, split over both processes,
 // and requires exactly one 201 and 409 raid_busy for everyone else.
 func (w *twoProcs) enterAll(t *testing.T, level int) twoProcRound {
@@ -127,21 +147,10 @@ func (w *twoProcs) enterAll(t *testing.T, level int) twoProcRound {
 	ctx := context.Background()
 	answers := make([]lg.Result, len(w.players))
 	ids := make([]int64, len(w.players))
-	release := make(chan struct{})
-	var ready, wg sync.WaitGroup
-	for i, p := range w.players {
-		ready.Add(1)
-		wg.Go(func() {
-			ready.Done()
-			<-release
-			ids[i], answers[i] = w.via(i).Enter(ctx, p.Access, level)
-		})
-	}
-	ready.Wait()
-	start := time.Now()
-	close(release)
-	wg.Wait()
-	r := twoProcRound{winner: -1, took: time.Since(start)}
+	took := atOnce(len(w.players), func(i int) {
+		ids[i], answers[i] = w.via(i).Enter(ctx, w.players[i].Access, level)
+	})
+	r := twoProcRound{winner: -1, took: took}
 	counts := map[string]int{}
 	for i, a := range answers {
 		switch {
@@ -274,19 +283,7 @@ func TestTwoProcesses(t *testing.T) {
 			t.Fatalf("enter: %d %s", res.Status, res.Body)
 		}
 		answers := make([]lg.Result, 50)
-		release := make(chan struct{})
-		var ready, wg sync.WaitGroup
-		for i := range answers {
-			ready.Add(1)
-			wg.Go(func() {
-				ready.Done()
-				<-release
-				answers[i] = w.via(i).End(ctx, p.Access, raidID)
-			})
-		}
-		ready.Wait()
-		close(release)
-		wg.Wait()
+		atOnce(len(answers), func(i int) { answers[i] = w.via(i).End(ctx, p.Access, raidID) })
 		counts := map[string]int{}
 		for _, a := range answers {
 			counts[fmt.Sprintf("%d %s", a.Status, a.Code)]++
@@ -347,24 +344,14 @@ func TestTwoProcesses(t *testing.T) {
 		const joiners = 20
 		places := make([]int, joiners)
 		answers := make([]lg.Result, joiners)
-		release := make(chan struct{})
-		var ready, wg sync.WaitGroup
-		for i := range joiners {
-			ready.Add(1)
-			wg.Go(func() {
-				ready.Done()
-				<-release
-				answers[i] = w.via(i).Do(ctx, http.MethodPost, "/api/raids/queue", w.players[1+i].Access, nil, true)
-				var out struct {
-					Place int `json:"my_queue_position"`
-				}
-				_ = json.Unmarshal(answers[i].Body, &out)
-				places[i] = out.Place
-			})
-		}
-		ready.Wait()
-		close(release)
-		wg.Wait()
+		atOnce(joiners, func(i int) {
+			answers[i] = w.via(i).Do(ctx, http.MethodPost, "/api/raids/queue", w.players[1+i].Access, nil, true)
+			var out struct {
+				Place int `json:"my_queue_position"`
+			}
+			_ = json.Unmarshal(answers[i].Body, &out)
+			places[i] = out.Place
+		})
 		for i, a := range answers {
 			if a.Status != http.StatusCreated {
 				t.Fatalf("join %d: %d %s", i, a.Status, a.Body)
@@ -399,18 +386,7 @@ func TestTwoProcesses(t *testing.T) {
 		}
 		// 50 simultaneous enters by others through both processes: every one refused.
 		others := make([]lg.Result, 50)
-		release = make(chan struct{})
-		for i := range others {
-			ready.Add(1)
-			wg.Go(func() {
-				ready.Done()
-				<-release
-				_, others[i] = w.via(i).Enter(ctx, w.players[1+joiners+i].Access, 1)
-			})
-		}
-		ready.Wait()
-		close(release)
-		wg.Wait()
+		atOnce(len(others), func(i int) { _, others[i] = w.via(i).Enter(ctx, w.players[1+joiners+i].Access, 1) })
 		for i, a := range others {
 			if a.Status != http.StatusConflict || a.Code != "raid_reserved" {
 				t.Fatalf("enter %d during the turn: %d %s, want 409 raid_reserved", i, a.Status, a.Body)
