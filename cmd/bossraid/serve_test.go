@@ -21,12 +21,18 @@ func TestServeRefusesAnOutdatedSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
 	name := fmt.Sprintf("bossraid_test_cmd_schema_%d", time.Now().UnixNano())
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		_ = admin.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	// Closed only after the drop: a deferred Close ran first and every drop failed unseen.
+	t.Cleanup(func() {
+		defer admin.Close()
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
 	u, err := url.Parse(testenv.AdminDatabaseURL())
 	if err != nil {
 		t.Fatal(err)
