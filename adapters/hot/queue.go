@@ -30,8 +30,8 @@ type cachedLine struct {
 	until time.Time
 }
 
-// Line returns the cached line, judged again by nobody: it is only kept while nothing can
-// have changed it, and its Now is the time of this read.
+// Line returns the line the store judged last, while nothing can have changed it (its Now
+// set to this read's time), else asks the store.
 func (q *Queue) Line(ctx context.Context) (raids.Line, error) {
 	now := q.c.clock.Now()
 	if l, ok := q.c.cachedLine(now); ok {

@@ -18,6 +18,7 @@ import (
 	"github.com/bossraid/bossraid/internal/faults"
 	lg "github.com/bossraid/bossraid/internal/loadgen"
 	"github.com/bossraid/bossraid/internal/testenv"
+	"github.com/bossraid/bossraid/ports/portstest"
 )
 
 // twoProcRedisDB is the Redis database the two-process tests share between their servers.
@@ -120,26 +121,6 @@ type twoProcRound struct {
 	took   time.Duration
 }
 
-// atOnce runs fn(0) … fn(n-1) in goroutines released at the same moment, and returns how
-// long they took from the release.
-func atOnce(n int, fn func(i int)) time.Duration {
-	release := make(chan struct{})
-	var ready, wg sync.WaitGroup
-	for i := range n {
-		ready.Add(1)
-		wg.Go(func() {
-			ready.Done()
-			<-release
-			fn(i)
-		})
-	}
-	ready.Wait()
-	start := time.Now()
-	close(release)
-	wg.Wait()
-	return time.Since(start)
-}
-
 // enterAll makes every player ask to enter at the same moment, split over both processes,
 // and requires exactly one 201 and 409 raid_busy for everyone else.
 func (w *twoProcs) enterAll(t *testing.T, level int) twoProcRound {
@@ -147,10 +128,11 @@ func (w *twoProcs) enterAll(t *testing.T, level int) twoProcRound {
 	ctx := context.Background()
 	answers := make([]lg.Result, len(w.players))
 	ids := make([]int64, len(w.players))
-	took := atOnce(len(w.players), func(i int) {
+	start := time.Now()
+	portstest.Simultaneously(len(w.players), func(i int) {
 		ids[i], answers[i] = w.via(i).Enter(ctx, w.players[i].Access, level)
 	})
-	r := twoProcRound{winner: -1, took: took}
+	r := twoProcRound{winner: -1, took: time.Since(start)}
 	counts := map[string]int{}
 	for i, a := range answers {
 		switch {
@@ -283,7 +265,7 @@ func TestTwoProcesses(t *testing.T) {
 			t.Fatalf("enter: %d %s", res.Status, res.Body)
 		}
 		answers := make([]lg.Result, 50)
-		atOnce(len(answers), func(i int) { answers[i] = w.via(i).End(ctx, p.Access, raidID) })
+		portstest.Simultaneously(len(answers), func(i int) { answers[i] = w.via(i).End(ctx, p.Access, raidID) })
 		counts := map[string]int{}
 		for _, a := range answers {
 			counts[fmt.Sprintf("%d %s", a.Status, a.Code)]++
@@ -344,7 +326,7 @@ func TestTwoProcesses(t *testing.T) {
 		const joiners = 20
 		places := make([]int, joiners)
 		answers := make([]lg.Result, joiners)
-		atOnce(joiners, func(i int) {
+		portstest.Simultaneously(joiners, func(i int) {
 			answers[i] = w.via(i).Do(ctx, http.MethodPost, "/api/raids/queue", w.players[1+i].Access, nil, true)
 			var out struct {
 				Place int `json:"my_queue_position"`
@@ -386,7 +368,7 @@ func TestTwoProcesses(t *testing.T) {
 		}
 		// 50 simultaneous enters by others through both processes: every one refused.
 		others := make([]lg.Result, 50)
-		atOnce(len(others), func(i int) { _, others[i] = w.via(i).Enter(ctx, w.players[1+joiners+i].Access, 1) })
+		portstest.Simultaneously(len(others), func(i int) { _, others[i] = w.via(i).Enter(ctx, w.players[1+joiners+i].Access, 1) })
 		for i, a := range others {
 			if a.Status != http.StatusConflict || a.Code != "raid_reserved" {
 				t.Fatalf("enter %d during the turn: %d %s, want 409 raid_reserved", i, a.Status, a.Body)

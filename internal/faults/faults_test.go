@@ -22,6 +22,7 @@ import (
 
 	"github.com/bossraid/bossraid/internal/faults"
 	"github.com/bossraid/bossraid/internal/loadgen"
+	"github.com/bossraid/bossraid/ports/portstest"
 )
 
 // The binary and the Postgres template every test of the package starts from.
@@ -175,20 +176,10 @@ func (w *world) enterAll(t *testing.T, level int) roundResult {
 	res := roundResult{winner: -1, statuses: map[string]int{}}
 	answers := make([]loadgen.Result, len(w.players))
 	ids := make([]int64, len(w.players))
-	release := make(chan struct{})
-	var ready, wg sync.WaitGroup
-	for i, p := range w.players {
-		ready.Add(1)
-		wg.Go(func() {
-			ready.Done()
-			<-release
-			ids[i], answers[i] = w.via(i).Enter(ctx, p.Access, level)
-		})
-	}
-	ready.Wait()
 	start := time.Now()
-	close(release)
-	wg.Wait()
+	portstest.Simultaneously(len(w.players), func(i int) {
+		ids[i], answers[i] = w.via(i).Enter(ctx, w.players[i].Access, level)
+	})
 	res.took = time.Since(start)
 	for i, a := range answers {
 		key := fmt.Sprintf("%d %s", a.Status, a.Code)
